@@ -1,0 +1,219 @@
+//! The command line: `serve`, `db`, `demo`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::db::{ClusterState, Database, Target};
+use crate::service::{self, AppState};
+
+#[derive(Parser)]
+#[command(name = "dfbs-vo", version, about = "Virtual Observatory service for the Digitized First Byurakan Survey")]
+struct Cli {
+    /// The project directory (holding config/, tap/ and schema/). Default: the nearest
+    /// directory upwards from the current one that holds tap/ and schema/.
+    #[arg(long, global = true, env = "DFBS_HOME")]
+    project_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (starting the private database cluster if needed).
+    Serve {
+        /// Address to listen on (default: service.listen from the configuration).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Manage the catalogue database.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// Set up the database and run the service with the demonstration catalogue.
+    Demo {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Create (if needed) and start the private cluster, then apply migrations.
+    Start,
+    /// Stop the private cluster.
+    Stop,
+    /// Tell whether the private cluster runs.
+    Status,
+    /// Print the connection URL of the catalogue database.
+    Url,
+    /// Apply the migrations in schema/ and publish tap/ (TAP_SCHEMA, grants).
+    Migrate,
+    /// Open psql on the catalogue database.
+    Psql {
+        /// Arguments passed to psql.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("dfbs-vo: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tokio_postgres=warn,actix_server=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("DFBS_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let project_dir = match cli.project_dir {
+        Some(dir) => dir,
+        None => find_project_dir()?,
+    };
+    let config = Config::load(&project_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve { listen } => runtime.block_on(serve(config, listen)),
+        Command::Demo { listen } => runtime.block_on(serve(config, listen)),
+        Command::Db { action } => runtime.block_on(db(config, action)),
+    }
+}
+
+/// The nearest directory upwards from the current one holding tap/ and schema/.
+fn find_project_dir() -> Result<PathBuf> {
+    let cwd = std::env::current_dir()?;
+    let found = cwd.ancestors().find(|d| d.join("tap").is_dir() && d.join("schema").is_dir());
+    match found {
+        Some(dir) => Ok(dir.to_path_buf()),
+        None => bail!(
+            "no project directory (with tap/ and schema/) at or above {}: run from the dfbs-vo checkout or pass --project-dir",
+            cwd.display()
+        ),
+    }
+}
+
+fn load_catalog(config: &Config) -> Result<Catalog> {
+    let dir = config.tap_dir();
+    Catalog::load_dir(&dir).with_context(|| format!("loading the table metadata of {}", dir.display()))
+}
+
+async fn serve(mut config: Config, listen: Option<String>) -> Result<ExitCode> {
+    if let Some(listen) = listen {
+        config.service.listen = listen;
+    }
+    let catalog = load_catalog(&config)?;
+    let database = Database::from_config(&config)?;
+    let started = database.ensure_running().await?;
+    let report = database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
+    if !report.applied.is_empty() {
+        tracing::info!(applied = ?report.applied, "database migrated");
+    }
+    let state = AppState::new(config, catalog, &database)?;
+    let result = service::serve(state).await;
+    if started {
+        if let Some(cluster) = database.private_cluster() {
+            let cluster = cluster.clone();
+            tokio::task::spawn_blocking(move || cluster.stop()).await??;
+        }
+    }
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn db(config: Config, action: DbAction) -> Result<ExitCode> {
+    let database = Database::from_config(&config)?;
+    match action {
+        DbAction::Start => {
+            let started_at = std::time::Instant::now();
+            let catalog = load_catalog(&config)?;
+            let started = database.ensure_running().await?;
+            let report = database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
+            println!(
+                "database {} in {:.2} s; migrations applied: {}, already applied: {}",
+                if started { "started" } else { "already running" },
+                started_at.elapsed().as_secs_f64(),
+                report.applied.len(),
+                report.already_applied
+            );
+        }
+        DbAction::Stop => match database.target() {
+            Target::Private(cluster) => {
+                let cluster = cluster.clone();
+                let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await??;
+                println!("{}", if stopped { "database stopped" } else { "database was not running" });
+            }
+            Target::External(_) => bail!("DATABASE_URL names an external server: dfbs-vo does not stop it"),
+        },
+        DbAction::Status => match database.target() {
+            Target::Private(cluster) => {
+                let state = cluster.state();
+                match state {
+                    ClusterState::Running { pid } => {
+                        println!("running (pid {pid}) in {}, socket in {}", cluster.root().display(), cluster.socket_dir().display())
+                    }
+                    ClusterState::Stopped => println!("stopped ({})", cluster.root().display()),
+                    ClusterState::Uninitialised => println!("not created yet ({})", cluster.root().display()),
+                }
+                return Ok(if matches!(state, ClusterState::Running { .. }) { ExitCode::SUCCESS } else { ExitCode::from(3) });
+            }
+            Target::External(_) => {
+                database.connect_admin().await.context("the external database does not answer")?;
+                println!("external database answers: {}", database.admin_url());
+            }
+        },
+        DbAction::Url => println!("{}", database.admin_url()),
+        DbAction::Migrate => {
+            let catalog = load_catalog(&config)?;
+            if let Target::Private(cluster) = database.target() {
+                if !matches!(cluster.state(), ClusterState::Running { .. }) {
+                    bail!("the private database is not running: run `dfbs-vo db start` first");
+                }
+            }
+            let report = database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
+            println!(
+                "migrations applied: {} {:?}, already applied: {}; TAP_SCHEMA and grants published from {}",
+                report.applied.len(),
+                report.applied,
+                report.already_applied,
+                config.tap_dir().display()
+            );
+        }
+        DbAction::Psql { args } => {
+            let status = psql(&database, &args)?;
+            return Ok(if status { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn psql(database: &Database, args: &[String]) -> Result<bool> {
+    let mut command = std::process::Command::new(psql_program());
+    command.arg(database.admin_url()).args(args);
+    let status = command.status().context("cannot run psql (install postgresql-client-15)")?;
+    Ok(status.success())
+}
+
+fn psql_program() -> PathBuf {
+    let debian = Path::new("/usr/lib/postgresql/15/bin/psql");
+    if debian.exists() { debian.to_path_buf() } else { PathBuf::from("psql") }
+}
