@@ -3,21 +3,30 @@
 -- missing; the grants on published objects are (re)made from tap/ by `dfbs-vo db migrate`.
 CREATE EXTENSION IF NOT EXISTS q3c;
 
+-- Roles are cluster-wide: two databases of one cluster migrating at once both try to create
+-- them, so a concurrent creation is not an error.
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dfbs_query') THEN
-    CREATE ROLE dfbs_query LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dfbs_ingest') THEN
-    CREATE ROLE dfbs_ingest LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
-  END IF;
+  CREATE ROLE dfbs_query LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END
+$$;
+DO $$
+BEGIN
+  CREATE ROLE dfbs_ingest LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$;
 
 -- User queries can never write, and never run unbounded (the service sets a per-job
--- statement_timeout below this ceiling).
-ALTER ROLE dfbs_query SET default_transaction_read_only = on;
-ALTER ROLE dfbs_query SET statement_timeout = '3600s';
+-- statement_timeout below this ceiling). Set for this database only (IN DATABASE), so other
+-- databases of the cluster are unaffected and concurrent migrations do not collide.
+DO $$
+BEGIN
+  EXECUTE format('ALTER ROLE dfbs_query IN DATABASE %I SET default_transaction_read_only = on', current_database());
+  EXECUTE format('ALTER ROLE dfbs_query IN DATABASE %I SET statement_timeout = %L', current_database(), '3600s');
+END
+$$;
 
 -- Nobody but the owner creates objects or temporary tables in this database.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;

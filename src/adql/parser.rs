@@ -774,3 +774,14 @@ enum ParenItem {
     Query(Query, usize),
     Table(TableRef, usize),
 }
+
+impl Parser {
+    /// A lone expression or condition followed by the end of the text.
+    pub(crate) fn parse_standalone_expression(&mut self) -> PResult<Expr> {
+        let (e, _) = self.parse_or()?;
+        if !matches!(self.peek_kind(), TokenKind::Eof) {
+            return Err(self.expected("end of expression"));
+        }
+        Ok(e)
+    }
+}

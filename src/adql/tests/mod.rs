@@ -1,0 +1,4 @@
+//! Tests of the ADQL parser: unit tests, the conformance corpus and
+//! round-trip property tests.
+
+mod unit;

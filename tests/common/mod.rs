@@ -1,0 +1,132 @@
+//! Test support: one private PostgreSQL cluster per test binary, a fresh database per test,
+//! and a tiny HTTP client. The cluster lives in a temporary directory and a watchdog stops
+//! it and removes the directory once the test process has exited, so no server outlives
+//! the tests.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use dfbs_vo::catalog::Catalog;
+use dfbs_vo::config::Config;
+use dfbs_vo::db::{Database, PrivateCluster, ADMIN_USER};
+
+pub fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn catalog() -> Catalog {
+    Catalog::load_dir(&project_dir().join("tap")).expect("tap/ loads")
+}
+
+/// The cluster shared by the tests of this binary, started on first use.
+pub fn cluster() -> &'static PrivateCluster {
+    static CLUSTER: OnceLock<PrivateCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("dfbs-vo-test-{}", std::process::id()));
+        let cluster = PrivateCluster::new(&root, 5432, None).expect("PostgreSQL is installed (scripts/install.sh)");
+        cluster.start().expect("the test cluster starts");
+        spawn_watchdog(cluster.root());
+        cluster
+    })
+}
+
+/// Stops the cluster under `root` (SIGINT to the postmaster: fast shutdown) and removes it
+/// once this process is gone.
+fn spawn_watchdog(root: &Path) {
+    let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
+pid=$(head -n1 "$2/data/postmaster.pid" 2>/dev/null)
+[ -n "$pid" ] && kill -INT "$pid" 2>/dev/null
+i=0; while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+rm -rf "$2""#;
+    Command::new("/bin/sh")
+        .arg("-c")
+        .arg(script)
+        .arg("watchdog")
+        .arg(std::process::id().to_string())
+        .arg(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the watchdog starts");
+}
+
+/// Configuration pointing at database `dbname` of the test cluster.
+pub fn config_for(dbname: &str) -> Config {
+    let url = cluster().connection_params(ADMIN_USER, dbname);
+    Config::load_with_env(&project_dir(), &[("DATABASE_URL".into(), url)]).expect("config loads")
+}
+
+/// A new, empty database on the test cluster (dropped first if a previous run left it).
+pub async fn fresh_database(dbname: &str) -> Database {
+    let admin = dfbs_vo::db::connect(
+        &cluster().connection_params(ADMIN_USER, "postgres").parse().expect("params parse"),
+    )
+    .await
+    .expect("connects to the test cluster");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")).await.expect("drop");
+    admin.batch_execute(&format!("CREATE DATABASE {dbname} TEMPLATE template0")).await.expect("create");
+    Database::from_config(&config_for(dbname)).expect("database config")
+}
+
+/// A migrated and published catalogue database.
+pub async fn catalogue_database(dbname: &str) -> Database {
+    let database = fresh_database(dbname).await;
+    database
+        .migrate_and_publish(&project_dir().join("schema"), &catalog())
+        .await
+        .expect("migrations apply");
+    database
+}
+
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// A plain HTTP/1.0 GET (enough for testing our own server without a client library).
+pub fn http_get(address: &str, path: &str) -> std::io::Result<HttpResponse> {
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\nConnection: close\r\n\r\n")?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok(HttpResponse { status, headers: headers.to_string(), body: body.to_string() })
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Validates `document` with xmllint against `schema` from tests/data/xsd (offline catalog).
+pub fn xmllint_validate(document: &str, schema: &str) -> Result<(), String> {
+    let xsd = project_dir().join("tests/data/xsd");
+    let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    std::fs::write(file.path(), document).map_err(|e| e.to_string())?;
+    let out = Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(xsd.join(schema))
+        .arg(file.path())
+        .env("XML_CATALOG_FILES", xsd.join("catalog.xml"))
+        .output()
+        .map_err(|e| format!("cannot run xmllint (apt-get install libxml2-utils): {e}"))?;
+    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
