@@ -295,3 +295,25 @@ async fn unpublishing_a_column_revokes_it() {
         .get(0);
     assert_eq!(listed, 0);
 }
+
+/// With database.role_password set (external servers that authenticate by password), the
+/// migration gives the service roles that password, quoted safely.
+#[tokio::test]
+async fn role_passwords_are_set_when_configured() {
+    fresh_database("t_role_password").await;
+    let url = cluster().connection_params(dfbs_vo::db::ADMIN_USER, "t_role_password");
+    let config = dfbs_vo::config::Config::load_with_env(
+        &project_dir(),
+        &[("DATABASE_URL".into(), url), ("DFBS__DATABASE__ROLE_PASSWORD".into(), "it's; secret".into())],
+    )
+    .unwrap();
+    let database = dfbs_vo::db::Database::from_config(&config).unwrap();
+    database.migrate_and_publish(&project_dir().join("schema"), &catalog()).await.unwrap();
+    let client = database.connect_admin().await.unwrap();
+    let hashed: Option<String> = client
+        .query_one("SELECT rolpassword FROM pg_authid WHERE rolname = $1", &[&QUERY_ROLE])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(hashed.is_some_and(|h| h.starts_with("SCRAM-SHA-256$")));
+}

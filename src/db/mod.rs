@@ -178,6 +178,15 @@ impl Database {
         let mut client = self.connect_admin().await?;
         let report = migrate(&mut client, &migrations).await?;
         publish_catalog(&mut client, catalog).await?;
+        if !self.role_password.is_empty() {
+            // Servers that authenticate TCP clients by password (e.g. the PostgreSQL image of
+            // compose.yaml) need one for the service roles too.
+            for role in [QUERY_ROLE, INGEST_ROLE] {
+                client
+                    .batch_execute(&format!("ALTER ROLE {} PASSWORD {}", quote_ident(role), quote_literal(&self.role_password)))
+                    .await?;
+            }
+        }
         Ok(report)
     }
 }
@@ -211,6 +220,12 @@ fn describe(pg: &tokio_postgres::Config) -> String {
         port,
         pg.get_dbname().unwrap_or("")
     )
+}
+
+/// Quotes an SQL string literal (standard_conforming_strings: quotes doubled, backslashes
+/// literal).
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Quotes an SQL identifier (PostgreSQL rules: double quotes, doubled inside).
