@@ -10,8 +10,8 @@ use super::model::{ArraySize, Catalog, Datatype, Schema, Table};
 /// What is wrong with the metadata, and where.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("cannot read the table metadata in {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the table metadata in {path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("{place}: {message}")]
@@ -34,7 +34,7 @@ struct SchemaFile {
 impl Catalog {
     /// Loads every `*.toml` file of `dir` (one schema each), in file-name order.
     pub fn load_dir(dir: &Path) -> Result<Catalog, CatalogError> {
-        let io = |source| CatalogError::Io { path: dir.to_path_buf(), source };
+        let io = |error| CatalogError::Io { path: dir.to_path_buf(), error };
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(io)?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -44,7 +44,7 @@ impl Catalog {
         let mut sources = Vec::new();
         for path in paths {
             let text = std::fs::read_to_string(&path)
-                .map_err(|source| CatalogError::Io { path: path.clone(), source })?;
+                .map_err(|error| CatalogError::Io { path: path.clone(), error })?;
             sources.push((path, text));
         }
         if sources.is_empty() {

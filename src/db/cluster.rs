@@ -238,7 +238,13 @@ impl PrivateCluster {
 
     /// Creates `dir` (and parents) with mode 0700, owned by the cluster's user.
     fn make_private_dir(&self, dir: &Path) -> Result<(), DbError> {
-        std::fs::create_dir_all(dir).map_err(|e| DbError::io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DbError::Cluster(format!(
+                "cannot create the database directory {}: {e}. Set database.data_dir \
+                 (DFBS__DATABASE__DATA_DIR) to a directory you may write, or DATABASE_URL to use an existing server",
+                dir.display()
+            ))
+        })?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| DbError::io(dir, e))?;
         self.give_to_owner(dir)
     }

@@ -25,8 +25,8 @@ pub const INGEST_ROLE: &str = "dfbs_ingest";
 pub enum DbError {
     #[error("{0}")]
     Cluster(String),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
     #[error("{0}")]
@@ -39,7 +39,7 @@ pub enum DbError {
 
 impl DbError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> DbError {
-        DbError::Io { path: path.to_path_buf(), source }
+        DbError::Io { path: path.to_path_buf(), error: source }
     }
 }
 
