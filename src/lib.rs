@@ -4,6 +4,7 @@
 //! [`catalog`] (published metadata from tap/), [`config`], [`db`] (PostgreSQL: the private
 //! cluster, migrations, TAP_SCHEMA), [`service`] (the HTTP interfaces), [`cli`].
 
+pub mod adql;
 pub mod catalog;
 pub mod cli;
 pub mod config;

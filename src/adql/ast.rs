@@ -23,12 +23,20 @@ pub struct Ident {
 impl Ident {
     /// A regular identifier (no position).
     pub fn new(value: impl Into<String>) -> Self {
-        Ident { value: value.into(), delimited: false, span: Span::default() }
+        Ident {
+            value: value.into(),
+            delimited: false,
+            span: Span::default(),
+        }
     }
 
     /// A delimited identifier (no position).
     pub fn delimited(value: impl Into<String>) -> Self {
-        Ident { value: value.into(), delimited: true, span: Span::default() }
+        Ident {
+            value: value.into(),
+            delimited: true,
+            span: Span::default(),
+        }
     }
 
     /// Whether two identifiers name the same thing under ADQL case rules
@@ -58,7 +66,7 @@ impl Hash for Ident {
 
 /// A whole query (§2.2, `<query_specification>`): optional common table
 /// expressions (ADQL 2.1 §4.5), a set expression, then ORDER BY and OFFSET
-/// (ADQL 2.1 §4.11) applying to the whole set expression.
+/// (ADQL 2.1 §4.10 "Cardinality") applying to the whole set expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     pub with: Vec<Cte>,
@@ -79,7 +87,12 @@ pub struct Cte {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetExpr {
     Select(Box<Select>),
-    SetOperation { op: SetOperator, all: bool, left: Box<SetExpr>, right: Box<SetExpr> },
+    SetOperation {
+        op: SetOperator,
+        all: bool,
+        left: Box<SetExpr>,
+        right: Box<SetExpr>,
+    },
     /// A parenthesised query with its own ORDER BY and/or OFFSET, used as an
     /// operand of a set operation. (Parentheses without ORDER BY/OFFSET are
     /// not kept.)
@@ -146,9 +159,15 @@ pub struct ColumnRef {
 /// `<table_reference>` (§2.2, §2.2.2).
 #[derive(Debug, Clone, PartialEq)]
 pub enum TableRef {
-    Table { name: TableName, alias: Option<Ident> },
+    Table {
+        name: TableName,
+        alias: Option<Ident>,
+    },
     /// `(subquery) [AS] alias`; the alias is mandatory in the grammar.
-    Derived { subquery: Box<Query>, alias: Ident },
+    Derived {
+        subquery: Box<Query>,
+        alias: Ident,
+    },
     Join(Box<Join>),
 }
 
@@ -213,30 +232,65 @@ pub enum Literal {
 pub enum Expr {
     Column(ColumnRef),
     Literal(Literal),
-    /// `-x`, `+x` (`<factor>`) or `~x` (bitwise not, ADQL 2.1 §4.10).
-    Unary { op: UnaryOp, expr: Box<Expr> },
+    /// `-x`, `+x` (`<factor>`) or `~x` (bitwise not, ADQL 2.1 optional "Bitwise operators").
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
     /// Arithmetic, concatenation (`||`) and bitwise operators.
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// Standard math/trig/string functions and user-defined functions.
     Function(FunctionCall),
     /// COUNT/AVG/MIN/MAX/SUM (`<set_function_specification>`).
     Aggregate(Aggregate),
     /// `CAST(x AS type)` (ADQL 2.1 §4.7).
-    Cast { expr: Box<Expr>, target: CastType },
+    Cast {
+        expr: Box<Expr>,
+        target: CastType,
+    },
     /// `COALESCE(a, b, ...)` (ADQL 2.1 §4.8).
     Coalesce(Vec<Expr>),
-    /// Geometric functions (§4.2 in ADQL 2.1, §2.4 in ADQL 2.0).
+    /// Geometric functions (ADQL 2.1 §4.2; ADQL 2.0 §2.4).
     Geometry(Box<GeometryFunction>),
 
     // ---- search conditions (§2.2.3) ----
-    Comparison { op: CompareOp, left: Box<Expr>, right: Box<Expr> },
-    Between { expr: Box<Expr>, negated: bool, low: Box<Expr>, high: Box<Expr> },
-    InList { expr: Box<Expr>, negated: bool, list: Vec<Expr> },
-    InSubquery { expr: Box<Expr>, negated: bool, subquery: Box<Query> },
+    Comparison {
+        op: CompareOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Between {
+        expr: Box<Expr>,
+        negated: bool,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
+    InList {
+        expr: Box<Expr>,
+        negated: bool,
+        list: Vec<Expr>,
+    },
+    InSubquery {
+        expr: Box<Expr>,
+        negated: bool,
+        subquery: Box<Query>,
+    },
     /// `LIKE`, or `ILIKE` when `case_insensitive` (ADQL 2.1 §4.4).
-    Like { expr: Box<Expr>, negated: bool, case_insensitive: bool, pattern: Box<Expr> },
+    Like {
+        expr: Box<Expr>,
+        negated: bool,
+        case_insensitive: bool,
+        pattern: Box<Expr>,
+    },
     /// `column IS [NOT] NULL`
-    IsNull { expr: Box<Expr>, negated: bool },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     Exists(Box<Query>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
@@ -266,12 +320,18 @@ impl Expr {
     pub fn column(parts: &[&str]) -> Expr {
         let mut idents: Vec<Ident> = parts.iter().map(|p| Ident::new(*p)).collect();
         let column = idents.pop().unwrap_or_else(|| Ident::new(""));
-        Expr::Column(ColumnRef { qualifier: idents, column })
+        Expr::Column(ColumnRef {
+            qualifier: idents,
+            column,
+        })
     }
 
     /// An integer literal.
     pub fn int(n: u64) -> Expr {
-        Expr::Literal(Literal::Number { text: n.to_string(), kind: NumberKind::Integer })
+        Expr::Literal(Literal::Number {
+            text: n.to_string(),
+            kind: NumberKind::Integer,
+        })
     }
 
     /// A string literal.
@@ -295,7 +355,7 @@ pub enum BinaryOp {
     Div,
     /// `||` (`<concatenation>`)
     Concat,
-    /// `&` (ADQL 2.1 §4.10)
+    /// `&` (ADQL 2.1 optional "Bitwise operators")
     BitAnd,
     /// `|`
     BitOr,
@@ -416,10 +476,26 @@ pub enum DistanceArgs {
 /// leading coordinate-system argument (mandatory in ADQL 2.0).
 #[derive(Debug, Clone, PartialEq)]
 pub enum GeometryFunction {
-    Point { coord_sys: Option<Expr>, x: Expr, y: Expr },
-    Circle { coord_sys: Option<Expr>, center: Position, radius: Expr },
-    Box { coord_sys: Option<Expr>, center: Position, width: Expr, height: Expr },
-    Polygon { coord_sys: Option<Expr>, vertices: Vertices },
+    Point {
+        coord_sys: Option<Expr>,
+        x: Expr,
+        y: Expr,
+    },
+    Circle {
+        coord_sys: Option<Expr>,
+        center: Position,
+        radius: Expr,
+    },
+    Box {
+        coord_sys: Option<Expr>,
+        center: Position,
+        width: Expr,
+        height: Expr,
+    },
+    Polygon {
+        coord_sys: Option<Expr>,
+        vertices: Vertices,
+    },
     /// `REGION('stc-s string')`
     Region(String),
     Centroid(Expr),
@@ -443,8 +519,18 @@ pub struct FunctionInfo {
 }
 
 const STANDARD_FUNCTIONS: &[(Function, FunctionInfo)] = &{
-    const fn f(name: &'static str, min_args: usize, max_args: usize, since_2_1: bool) -> FunctionInfo {
-        FunctionInfo { name, min_args, max_args, since_2_1 }
+    const fn f(
+        name: &'static str,
+        min_args: usize,
+        max_args: usize,
+        since_2_1: bool,
+    ) -> FunctionInfo {
+        FunctionInfo {
+            name,
+            min_args,
+            max_args,
+            since_2_1,
+        }
     }
     [
         (Function::Abs, f("ABS", 1, 1, false)),
@@ -487,7 +573,10 @@ impl Function {
 
     /// Name and arity of a standard function; `None` for user-defined ones.
     pub fn info(&self) -> Option<FunctionInfo> {
-        STANDARD_FUNCTIONS.iter().find(|(f, _)| f == self).map(|(_, i)| *i)
+        STANDARD_FUNCTIONS
+            .iter()
+            .find(|(f, _)| f == self)
+            .map(|(_, i)| *i)
     }
 
     /// The name as printed: upper case for standard functions, as written
@@ -525,6 +614,17 @@ impl AggregateFunction {
 
 /// Names of the geometric functions (ADQL 2.1 §4.2).
 pub const GEOMETRY_FUNCTIONS: &[&str] = &[
-    "AREA", "BOX", "CENTROID", "CIRCLE", "CONTAINS", "COORD1", "COORD2", "COORDSYS", "DISTANCE",
-    "INTERSECTS", "POINT", "POLYGON", "REGION",
+    "AREA",
+    "BOX",
+    "CENTROID",
+    "CIRCLE",
+    "CONTAINS",
+    "COORD1",
+    "COORD2",
+    "COORDSYS",
+    "DISTANCE",
+    "INTERSECTS",
+    "POINT",
+    "POLYGON",
+    "REGION",
 ];

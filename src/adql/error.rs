@@ -36,7 +36,11 @@ impl ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at line {}, column {}", self.message, self.line, self.column)?;
+        write!(
+            f,
+            "{} at line {}, column {}",
+            self.message, self.line, self.column
+        )?;
         if let Some(h) = &self.hint {
             write!(f, "; {h}")?;
         }
@@ -46,31 +50,39 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Levenshtein distance between two ASCII-case-insensitive words, capped:
-/// returns `None` once the distance certainly exceeds `max`.
+/// Edit distance (optimal string alignment: insertions, deletions,
+/// substitutions and transpositions of neighbours) between two words,
+/// ignoring ASCII case; `None` once it certainly exceeds `max`.
 pub(crate) fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().map(|c| c.to_ascii_uppercase()).collect();
     let b: Vec<char> = b.chars().map(|c| c.to_ascii_uppercase()).collect();
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0usize; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        let mut row_min = cur[0];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            let v = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-            cur[j + 1] = v;
+    let w = b.len() + 1;
+    let mut rows = vec![vec![0usize; w]; a.len() + 1];
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i][0] = i;
+        let mut row_min = i;
+        for j in 1..w {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (rows[i - 1][j - 1] + cost)
+                .min(rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = v;
             row_min = row_min.min(v);
         }
         if row_min > max {
             return None;
         }
-        std::mem::swap(&mut prev, &mut cur);
     }
-    let d = prev[b.len()];
+    let d = rows[a.len()][b.len()];
     (d <= max).then_some(d)
 }
 
@@ -86,10 +98,10 @@ pub fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
         if c.eq_ignore_ascii_case(word) {
             return None;
         }
-        if let Some(d) = edit_distance(word, c, max) {
-            if best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, c));
-            }
+        if let Some(d) = edit_distance(word, c, max)
+            && best.is_none_or(|(bd, _)| d < bd)
+        {
+            best = Some((d, c));
         }
     }
     best.map(|(_, c)| c)

@@ -61,7 +61,7 @@ pub enum TokenKind {
     Gt,
     LtEq,
     GtEq,
-    /// `&` (bitwise and, ADQL 2.1 §4.10)
+    /// `&` (bitwise and, ADQL 2.1 optional "Bitwise operators")
     Amp,
     /// `|` (bitwise or)
     Pipe,
@@ -137,17 +137,29 @@ struct Lexer<'a> {
 
 /// Splits an ADQL query into tokens; the last token is always `Eof`.
 pub fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
-    let mut lx = Lexer { src, chars: src.char_indices().collect(), i: 0, line: 1, column: 1 };
+    let mut lx = Lexer {
+        src,
+        chars: src.char_indices().collect(),
+        i: 0,
+        line: 1,
+        column: 1,
+    };
     let mut out = Vec::new();
     loop {
         lx.skip_separators()?;
         let start = lx.here();
         let Some(c) = lx.peek(0) else {
-            out.push(Token { kind: TokenKind::Eof, span: start });
+            out.push(Token {
+                kind: TokenKind::Eof,
+                span: start,
+            });
             return Ok(out);
         };
         let kind = lx.token(c, start)?;
-        let span = Span { end: lx.offset(), ..start };
+        let span = Span {
+            end: lx.offset(),
+            ..start
+        };
         out.push(Token { kind, span });
     }
 }
@@ -167,7 +179,12 @@ impl Lexer<'_> {
 
     fn here(&self) -> Span {
         let o = self.offset();
-        Span { start: o, end: o, line: self.line, column: self.column }
+        Span {
+            start: o,
+            end: o,
+            line: self.line,
+            column: self.column,
+        }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -235,7 +252,7 @@ impl Lexer<'_> {
             '0'..='9' => self.number(start),
             '.' if self.peek(1).is_some_and(|c| c.is_ascii_digit()) => self.number(start),
             '"' => self.delimited(start),
-            '\'' => self.string(start),
+            '\'' => self.string(),
             '(' => simple(self, 1, TokenKind::LParen),
             ')' => simple(self, 1, TokenKind::RParen),
             ',' => simple(self, 1, TokenKind::Comma),
@@ -301,7 +318,11 @@ impl Lexer<'_> {
                 self.bump();
                 n += 1;
             }
-            if n == 0 || self.peek(0).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if n == 0
+                || self
+                    .peek(0)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 return Err(ParseError::new(
                     "malformed hexadecimal literal",
                     start,
@@ -344,7 +365,7 @@ impl Lexer<'_> {
                     return Err(ParseError::new(
                         "unterminated delimited identifier: missing closing '\"'",
                         start,
-                    ))
+                    ));
                 }
                 Some('"') if self.peek(0) == Some('"') => {
                     self.bump();
@@ -364,7 +385,7 @@ impl Lexer<'_> {
     /// `<character_string_literal>` (§2.1.8) with `''` for a quote; literals
     /// separated by whitespace containing a newline are concatenated, as in
     /// SQL-92 §5.3.
-    fn string(&mut self, start: Span) -> Result<TokenKind, ParseError> {
+    fn string(&mut self) -> Result<TokenKind, ParseError> {
         let mut s = String::new();
         loop {
             let part_start = self.here();
@@ -376,7 +397,9 @@ impl Lexer<'_> {
                             "unterminated string literal: missing closing quote (')",
                             part_start,
                         )
-                        .with_hint("write a quote inside a string as two quotes, e.g. 'O''Brien'"))
+                        .with_hint(
+                            "write a quote inside a string as two quotes, e.g. 'O''Brien'",
+                        ));
                     }
                     Some('\'') if self.peek(0) == Some('\'') => {
                         self.bump();
@@ -400,7 +423,6 @@ impl Lexer<'_> {
                 .with_hint("to continue a string literal, start the next part on a new line (SQL-92), or use ||"));
             }
             (self.i, self.line, self.column) = save;
-            let _ = start;
             return Ok(TokenKind::String(s));
         }
     }

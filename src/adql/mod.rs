@@ -23,7 +23,7 @@ mod tests;
 
 pub use ast::*;
 pub use error::ParseError;
-pub use lexer::{tokenize, Token, TokenKind};
+pub use lexer::{Token, TokenKind, tokenize};
 
 /// The ADQL version to parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -49,13 +49,21 @@ impl Version {
 
 /// Parses a whole ADQL query.
 pub fn parse(query: &str, version: Version) -> Result<Query, ParseError> {
-    parser::Parser::new(query, version)?.parse_statement()
+    parser::run_parser(
+        lexer::tokenize(query)?,
+        version,
+        parser::Parser::parse_statement,
+    )
 }
 
 /// Parses a single value expression or search condition (for tests and
 /// tools), e.g. `ra BETWEEN 10 AND 20`.
 pub fn parse_expression(text: &str, version: Version) -> Result<Expr, ParseError> {
-    parser::Parser::new(text, version)?.parse_standalone_expression()
+    parser::run_parser(
+        lexer::tokenize(text)?,
+        version,
+        parser::Parser::parse_standalone_expression,
+    )
 }
 
 /// A close keyword or standard function name for a misspelt word (for

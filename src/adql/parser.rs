@@ -11,24 +11,122 @@
 mod expr;
 mod functions;
 
-use super::ast::*;
-use super::error::{suggest, ParseError};
-use super::lexer::{tokenize, Token, TokenKind};
-use super::reserved::is_reserved;
 use super::Version;
+use super::ast::*;
+use super::error::{ParseError, suggest};
+use super::lexer::{Token, TokenKind};
+use super::reserved::is_reserved;
 
 /// Maximum depth of the syntax tree (nested expressions, subqueries, joins
-/// and set operations together).
+/// and set operations together), and of nested parentheses.
 pub const MAX_DEPTH: usize = 200;
+
+/// Queries whose parentheses nest deeper than this are parsed on a helper
+/// thread with a large stack, so that the caller's stack (2 MiB on most
+/// worker threads) never limits the accepted nesting, even in debug
+/// builds where each nesting level can take tens of KiB of stack.
+pub const INLINE_NESTING: usize = 12;
+
+/// Stack size of the helper thread (enough for [`MAX_DEPTH`] levels).
+const HELPER_STACK: usize = 64 << 20;
+
+/// The deepest nesting of parentheses, rejecting more than [`MAX_DEPTH`]
+/// levels before any recursion happens.
+pub(crate) fn paren_depth(tokens: &[Token]) -> PResult<usize> {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for t in tokens {
+        match t.kind {
+            TokenKind::LParen => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(ParseError::new(
+                        format!("parentheses are nested too deeply (more than {MAX_DEPTH} levels)"),
+                        t.span,
+                    ));
+                }
+                max = max.max(depth);
+            }
+            TokenKind::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(max)
+}
+
+/// Runs `f` on the current thread when the nesting is shallow, otherwise
+/// on a helper thread with a large stack.
+pub(crate) fn run_parser<T: Send + 'static>(
+    tokens: Vec<Token>,
+    version: Version,
+    f: fn(&mut Parser) -> PResult<T>,
+) -> PResult<T> {
+    let depth = paren_depth(&tokens)?;
+    if depth <= INLINE_NESTING {
+        return f(&mut Parser::from_tokens(tokens, version));
+    }
+    let at = tokens.first().map(|t| t.span).unwrap_or_default();
+    let handle = std::thread::Builder::new()
+        .name("adql-parser".into())
+        .stack_size(HELPER_STACK)
+        .spawn(move || f(&mut Parser::from_tokens(tokens, version)));
+    match handle {
+        Ok(h) => h.join().unwrap_or_else(|_| {
+            Err(ParseError::new(
+                "internal error: the ADQL parser thread failed",
+                at,
+            ))
+        }),
+        Err(e) => Err(ParseError::new(
+            format!("cannot start the ADQL parser thread for a deeply nested query: {e}"),
+            at,
+        )),
+    }
+}
 
 pub(crate) type PResult<T> = Result<T, ParseError>;
 
 /// Clause and operator keywords used for "did you mean" suggestions.
-const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP", "ORDER", "HAVING", "BY", "JOIN", "ON", "USING", "AS",
-    "AND", "OR", "NOT", "BETWEEN", "LIKE", "ILIKE", "IN", "IS", "NULL", "UNION", "INTERSECT",
-    "EXCEPT", "OFFSET", "TOP", "DISTINCT", "ALL", "ASC", "DESC", "EXISTS", "INNER", "LEFT",
-    "RIGHT", "FULL", "OUTER", "NATURAL", "WITH", "CAST", "COALESCE", "COUNT",
+pub(crate) const KEYWORDS: &[&str] = &[
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "ORDER",
+    "HAVING",
+    "BY",
+    "JOIN",
+    "ON",
+    "USING",
+    "AS",
+    "AND",
+    "OR",
+    "NOT",
+    "BETWEEN",
+    "LIKE",
+    "ILIKE",
+    "IN",
+    "IS",
+    "NULL",
+    "UNION",
+    "INTERSECT",
+    "EXCEPT",
+    "OFFSET",
+    "TOP",
+    "DISTINCT",
+    "ALL",
+    "ASC",
+    "DESC",
+    "EXISTS",
+    "INNER",
+    "LEFT",
+    "RIGHT",
+    "FULL",
+    "OUTER",
+    "NATURAL",
+    "WITH",
+    "CAST",
+    "COALESCE",
+    "COUNT",
 ];
 
 pub(crate) struct Parser {
@@ -40,8 +138,13 @@ pub(crate) struct Parser {
 }
 
 impl Parser {
-    pub(crate) fn new(src: &str, version: Version) -> PResult<Self> {
-        Ok(Parser { tokens: tokenize(src)?, pos: 0, version, nesting: 0 })
+    pub(crate) fn from_tokens(tokens: Vec<Token>, version: Version) -> Self {
+        Parser {
+            tokens,
+            pos: 0,
+            version,
+            nesting: 0,
+        }
     }
 
     // ---------------------------------------------------------------
@@ -62,6 +165,14 @@ impl Parser {
         &self.peek().kind
     }
 
+    /// Moves past the current token.
+    fn skip(&mut self) {
+        if self.pos < self.tokens.len().saturating_sub(1) {
+            self.pos += 1;
+        }
+    }
+
+    /// Moves past the current token and returns (a copy of) it.
     fn advance(&mut self) -> Token {
         let t = self.peek().clone();
         if self.pos < self.tokens.len().saturating_sub(1) {
@@ -81,7 +192,7 @@ impl Parser {
 
     fn eat_kw(&mut self, kw: &str) -> bool {
         if self.is_kw(kw) {
-            self.advance();
+            self.skip();
             true
         } else {
             false
@@ -90,7 +201,7 @@ impl Parser {
 
     fn eat(&mut self, kind: &TokenKind) -> bool {
         if self.peek_kind() == kind {
-            self.advance();
+            self.skip();
             true
         } else {
             false
@@ -105,14 +216,42 @@ impl Parser {
 
     fn expected_with(&self, what: &str, candidates: &[&str]) -> ParseError {
         let t = self.peek();
-        let mut err = ParseError::new(format!("expected {what}, found {}", t.kind.describe()), t.span);
+        let mut err = ParseError::new(
+            format!("expected {what}, found {}", t.kind.describe()),
+            t.span,
+        );
         if let TokenKind::Word(w) = &t.kind {
-            let sugg = if candidates.is_empty() { suggest(w, KEYWORDS) } else { suggest(w, candidates) };
+            let sugg = if candidates.is_empty() {
+                suggest(w, KEYWORDS)
+            } else {
+                suggest(w, candidates)
+            };
             if let Some(s) = sugg {
-                err = err.with_hint(format!("did you mean {s}?"));
+                return err.with_hint(format!("did you mean {s}?"));
             }
         }
+        if let Some(h) = self.misspelt_previous_word() {
+            err = err.with_hint(h);
+        }
         err
+    }
+
+    /// When the previous token is a plain word that looks like a misspelt
+    /// clause keyword (and so was probably read as an alias), a hint
+    /// saying so.
+    fn misspelt_previous_word(&self) -> Option<String> {
+        let prev = self.tokens.get(self.pos.checked_sub(1)?)?;
+        let TokenKind::Word(w) = &prev.kind else {
+            return None;
+        };
+        if is_reserved(w, self.version) {
+            return None;
+        }
+        let s = suggest(w, KEYWORDS)?;
+        Some(format!(
+            "'{w}' at line {}, column {} was read as a name; did you mean {s}?",
+            prev.span.line, prev.span.column
+        ))
     }
 
     fn expect_kw(&mut self, kw: &str, context: &str) -> PResult<()> {
@@ -146,7 +285,10 @@ impl Parser {
     /// Rejects a feature that is new in ADQL 2.1 when parsing ADQL 2.0.
     fn require_2_1(&self, feature: &str, at: &Token) -> PResult<()> {
         if self.version == Version::V2_0 {
-            Err(ParseError::new(format!("{feature} is not part of ADQL 2.0 (it is new in ADQL 2.1)"), at.span))
+            Err(ParseError::new(
+                format!("{feature} is not part of ADQL 2.0 (it is new in ADQL 2.1)"),
+                at.span,
+            ))
         } else {
             Ok(())
         }
@@ -167,7 +309,9 @@ impl Parser {
 
     fn too_deep(&self) -> ParseError {
         ParseError::new(
-            format!("the query is nested too deeply (more than {MAX_DEPTH} levels of expressions, subqueries, joins or set operations)"),
+            format!(
+                "the query is nested too deeply (more than {MAX_DEPTH} levels of expressions, subqueries, joins or set operations)"
+            ),
             self.peek().span,
         )
     }
@@ -190,7 +334,9 @@ impl Parser {
             format!("'{word}' is a reserved word and cannot be used as {what}"),
             t.span,
         )
-        .with_hint(format!("write \"{word}\" (in double quotes) to use it as an identifier"))
+        .with_hint(format!(
+            "write \"{word}\" (in double quotes) to use it as an identifier"
+        ))
     }
 
     /// `<identifier>`: a regular identifier that is not reserved, or a
@@ -202,12 +348,20 @@ impl Parser {
                 if is_reserved(w, self.version) {
                     return Err(self.reserved_error(&t, w, what));
                 }
-                self.advance();
-                Ok(Ident { value: w.clone(), delimited: false, span: t.span })
+                self.skip();
+                Ok(Ident {
+                    value: w.clone(),
+                    delimited: false,
+                    span: t.span,
+                })
             }
             TokenKind::Delimited(w) => {
-                self.advance();
-                Ok(Ident { value: w.clone(), delimited: true, span: t.span })
+                self.skip();
+                Ok(Ident {
+                    value: w.clone(),
+                    delimited: true,
+                    span: t.span,
+                })
             }
             _ => Err(self.expected(what)),
         }
@@ -228,7 +382,10 @@ impl Parser {
         if self.eat_kw("AS") {
             return self.parse_ident(what).map(Some);
         }
-        if self.version == Version::V2_0 && self.is_kw("OFFSET") && matches!(self.peek_at(1).kind, TokenKind::Number(..)) {
+        if self.version == Version::V2_0
+            && self.is_kw("OFFSET")
+            && matches!(self.peek_at(1).kind, TokenKind::Number(..))
+        {
             let t = self.peek().clone();
             self.require_2_1("the OFFSET clause", &t)?;
         }
@@ -261,17 +418,29 @@ impl Parser {
             TokenKind::Eof => Ok(()),
             TokenKind::Semicolon => Err(ParseError::new("unexpected ';' after the query", t.span)
                 .with_hint("ADQL queries are not terminated by ';'; remove it")),
-            TokenKind::RParen => Err(ParseError::new("unbalanced parentheses: ')' without a matching '('", t.span)),
+            TokenKind::RParen => Err(ParseError::new(
+                "unbalanced parentheses: ')' without a matching '('",
+                t.span,
+            )),
             TokenKind::Comma => Err(ParseError::new("unexpected ',' after the query", t.span)),
             TokenKind::Word(w) => {
                 let up = w.to_ascii_uppercase();
-                let clauses = ["WHERE", "GROUP", "HAVING", "ORDER", "OFFSET", "FROM", "TOP", "SELECT"];
+                let clauses = [
+                    "WHERE", "GROUP", "HAVING", "ORDER", "OFFSET", "FROM", "TOP", "SELECT",
+                ];
                 if clauses.contains(&up.as_str()) {
                     Err(ParseError::new(format!("unexpected {up} here"), t.span).with_hint(
                         "clauses must come in the order SELECT [TOP n] ... FROM ... WHERE ... GROUP BY ... HAVING ... ORDER BY ... OFFSET n",
                     ))
-                } else if self.version == Version::V2_0 && (up == "UNION" || up == "EXCEPT" || up == "INTERSECT") {
-                    Err(ParseError::new(format!("{up} is not part of ADQL 2.0 (set operations are new in ADQL 2.1)"), t.span))
+                } else if self.version == Version::V2_0
+                    && (up == "UNION" || up == "EXCEPT" || up == "INTERSECT")
+                {
+                    Err(ParseError::new(
+                        format!(
+                            "{up} is not part of ADQL 2.0 (set operations are new in ADQL 2.1)"
+                        ),
+                        t.span,
+                    ))
                 } else {
                     Err(self.expected("end of query"))
                 }
@@ -291,9 +460,10 @@ impl Parser {
         loop {
             let name = self.parse_ident("the name of a WITH query")?;
             if self.is_kw("AS") {
-                self.advance();
+                self.skip();
             } else if matches!(self.peek_kind(), TokenKind::LParen) {
-                return Err(self.expected("AS after the WITH query name (column lists are not part of ADQL)"));
+                return Err(self
+                    .expected("AS after the WITH query name (column lists are not part of ADQL)"));
             } else {
                 return Err(self.expected_with("AS after the WITH query name", &["AS"]));
             }
@@ -301,12 +471,18 @@ impl Parser {
             self.enter()?;
             if self.is_kw("WITH") {
                 let t = self.peek().clone();
-                return Err(ParseError::new("WITH cannot be nested; declare all common table expressions at the start of the query", t.span));
+                return Err(ParseError::new(
+                    "WITH cannot be nested; declare all common table expressions at the start of the query",
+                    t.span,
+                ));
             }
             let (q, _) = self.parse_query_from(None)?;
             self.leave();
             self.expect_close(&open)?;
-            ctes.push(Cte { name, query: Box::new(q) });
+            ctes.push(Cte {
+                name,
+                query: Box::new(q),
+            });
             if !self.eat(&TokenKind::Comma) {
                 break;
             }
@@ -319,12 +495,15 @@ impl Parser {
     fn parse_query_from(&mut self, first: Option<(SetExpr, usize)>) -> PResult<(Query, usize)> {
         if first.is_none() && self.is_kw("WITH") {
             let t = self.peek().clone();
-            return Err(ParseError::new("WITH is only allowed at the start of the whole query, not in a subquery", t.span));
+            return Err(ParseError::new(
+                "WITH is only allowed at the start of the whole query, not in a subquery",
+                t.span,
+            ));
         }
         let (body, mut depth) = self.parse_set_expr(first)?;
         let mut order_by = Vec::new();
         if self.is_kw("ORDER") {
-            self.advance();
+            self.skip();
             self.expect_kw("BY", "after ORDER")?;
             loop {
                 let (item, d) = self.parse_order_item()?;
@@ -342,7 +521,15 @@ impl Parser {
         } else {
             None
         };
-        Ok((Query { with: Vec::new(), body, order_by, offset }, depth))
+        Ok((
+            Query {
+                with: Vec::new(),
+                body,
+                order_by,
+                offset,
+            },
+            depth,
+        ))
     }
 
     /// An `<unsigned_decimal>` after TOP or OFFSET.
@@ -350,12 +537,16 @@ impl Parser {
         let t = self.peek().clone();
         match &t.kind {
             TokenKind::Number(text, NumberKind::Integer) => {
-                self.advance();
-                text.parse::<u64>()
-                    .map_err(|_| ParseError::new(format!("the number after {after} is too large"), t.span))
+                self.skip();
+                text.parse::<u64>().map_err(|_| {
+                    ParseError::new(format!("the number after {after} is too large"), t.span)
+                })
             }
-            TokenKind::Minus => Err(ParseError::new(format!("{after} must be followed by an unsigned integer, found '-'"), t.span)
-                .with_hint("negative values are not allowed")),
+            TokenKind::Minus => Err(ParseError::new(
+                format!("{after} must be followed by an unsigned integer, found '-'"),
+                t.span,
+            )
+            .with_hint("negative values are not allowed")),
             _ => Err(self.expected(&format!("an unsigned integer after {after}"))),
         }
     }
@@ -364,7 +555,14 @@ impl Parser {
         let start = self.peek().clone();
         let (expr, d) = self.parse_value("an ORDER BY term")?;
         if self.version == Version::V2_0
-            && !matches!(expr, Expr::Column(_) | Expr::Literal(Literal::Number { kind: NumberKind::Integer, .. }))
+            && !matches!(
+                expr,
+                Expr::Column(_)
+                    | Expr::Literal(Literal::Number {
+                        kind: NumberKind::Integer,
+                        ..
+                    })
+            )
         {
             return Err(ParseError::new(
                 "ADQL 2.0 only allows column names and column positions in ORDER BY (expressions are new in ADQL 2.1)",
@@ -397,7 +595,12 @@ impl Parser {
             let all = self.eat_kw("ALL");
             let (right, rd) = self.parse_set_term(None)?;
             ld = self.check_depth(1 + ld.max(rd))?;
-            left = SetExpr::SetOperation { op, all, left: Box::new(left), right: Box::new(right) };
+            left = SetExpr::SetOperation {
+                op,
+                all,
+                left: Box::new(left),
+                right: Box::new(right),
+            };
         }
         Ok((left, ld))
     }
@@ -413,7 +616,12 @@ impl Parser {
             let all = self.eat_kw("ALL");
             let (right, rd) = self.parse_set_primary()?;
             ld = self.check_depth(1 + ld.max(rd))?;
-            left = SetExpr::SetOperation { op: SetOperator::Intersect, all, left: Box::new(left), right: Box::new(right) };
+            left = SetExpr::SetOperation {
+                op: SetOperator::Intersect,
+                all,
+                left: Box::new(left),
+                right: Box::new(right),
+            };
         }
         Ok((left, ld))
     }
@@ -456,16 +664,23 @@ impl Parser {
         } else {
             None
         };
-        let top = if self.eat_kw("TOP") { Some(self.parse_unsigned("TOP")?) } else { None };
+        let top = if self.eat_kw("TOP") {
+            Some(self.parse_unsigned("TOP")?)
+        } else {
+            None
+        };
         let mut depth = 1;
         let mut projection = Vec::new();
         if matches!(self.peek_kind(), TokenKind::Star) {
-            self.advance();
+            self.skip();
             projection.push(SelectItem::Wildcard);
             if matches!(self.peek_kind(), TokenKind::Comma) {
                 let t = self.peek().clone();
-                return Err(ParseError::new("'*' cannot be combined with other select items", t.span)
-                    .with_hint("list the columns, or use table.* for each table"));
+                return Err(ParseError::new(
+                    "'*' cannot be combined with other select items",
+                    t.span,
+                )
+                .with_hint("list the columns, or use table.* for each table"));
             }
         } else {
             loop {
@@ -493,7 +708,7 @@ impl Parser {
             }
             return Err(err);
         }
-        self.advance();
+        self.skip();
         let mut from = Vec::new();
         loop {
             if matches!(self.peek_kind(), TokenKind::Eof) || self.is_kw("WHERE") {
@@ -515,7 +730,7 @@ impl Parser {
         };
         let mut group_by = Vec::new();
         if self.is_kw("GROUP") {
-            self.advance();
+            self.skip();
             self.expect_kw("BY", "after GROUP")?;
             loop {
                 let start = self.peek().clone();
@@ -541,14 +756,28 @@ impl Parser {
             None
         };
         let depth = self.check_depth(depth)?;
-        Ok((Select { quantifier, top, projection, from, selection, group_by, having }, depth))
+        Ok((
+            Select {
+                quantifier,
+                top,
+                projection,
+                from,
+                selection,
+                group_by,
+                having,
+            },
+            depth,
+        ))
     }
 
     /// Whether the tokens ahead are `ident (. ident)* . *`.
     fn at_qualified_wildcard(&self) -> bool {
         let mut k = 0;
         loop {
-            if !matches!(self.peek_at(k).kind, TokenKind::Word(_) | TokenKind::Delimited(_)) {
+            if !matches!(
+                self.peek_at(k).kind,
+                TokenKind::Word(_) | TokenKind::Delimited(_)
+            ) {
                 return false;
             }
             if !matches!(self.peek_at(k + 1).kind, TokenKind::Dot) {
@@ -576,14 +805,19 @@ impl Parser {
             }
             if parts.len() > 3 {
                 let t = self.peek().clone();
-                return Err(ParseError::new("a table name has at most three parts (catalog.schema.table)", t.span));
+                return Err(ParseError::new(
+                    "a table name has at most three parts (catalog.schema.table)",
+                    t.span,
+                ));
             }
             return Ok((SelectItem::QualifiedWildcard(TableName(parts)), 1));
         }
         if matches!(self.peek_kind(), TokenKind::Star) {
             let t = self.peek().clone();
-            return Err(ParseError::new("'*' cannot be combined with other select items", t.span)
-                .with_hint("list the columns, or use table.* for each table"));
+            return Err(
+                ParseError::new("'*' cannot be combined with other select items", t.span)
+                    .with_hint("list the columns, or use table.* for each table"),
+            );
         }
         let (expr, d) = self.parse_value("a select item (a column or expression)")?;
         let alias = self.parse_alias("a column alias")?;
@@ -602,7 +836,6 @@ impl Parser {
             None => self.parse_table_primary()?,
         };
         loop {
-            let start = self.peek().clone();
             let natural = self.eat_kw("NATURAL");
             let kind = if self.eat_kw("INNER") {
                 Some(JoinKind::Inner)
@@ -627,17 +860,19 @@ impl Parser {
                 if natural || kind.is_some() {
                     return Err(self.expected_with("JOIN", &["JOIN"]));
                 }
-                let _ = start;
                 break;
             }
-            self.advance();
+            self.skip();
             let kind = kind.unwrap_or(JoinKind::Inner);
             let (right, rd) = self.parse_table_primary()?;
             let mut depth = 1 + ld.max(rd);
             let constraint = if natural {
                 if self.is_kw("ON") || self.is_kw("USING") {
                     let t = self.peek().clone();
-                    return Err(ParseError::new("a NATURAL join cannot have an ON or USING clause", t.span));
+                    return Err(ParseError::new(
+                        "a NATURAL join cannot have an ON or USING clause",
+                        t.span,
+                    ));
                 }
                 JoinConstraint::Natural
             } else if self.eat_kw("ON") {
@@ -656,11 +891,19 @@ impl Parser {
                 self.expect_close(&open)?;
                 JoinConstraint::Using(cols)
             } else {
-                return Err(self.expected_with("ON or USING after the joined table", &["ON", "USING"])
-                    .with_hint("a JOIN needs a join condition, e.g. ON a.id = b.id, or use NATURAL JOIN"));
+                return Err(self
+                    .expected_with("ON or USING after the joined table", &["ON", "USING"])
+                    .with_hint(
+                        "a JOIN needs a join condition, e.g. ON a.id = b.id, or use NATURAL JOIN",
+                    ));
             };
             ld = self.check_depth(depth)?;
-            left = TableRef::Join(Box::new(Join { left, right, kind, constraint }));
+            left = TableRef::Join(Box::new(Join {
+                left,
+                right,
+                kind,
+                constraint,
+            }));
         }
         Ok((left, ld))
     }
@@ -675,32 +918,48 @@ impl Parser {
             };
         }
         let t = self.peek().clone();
-        if let TokenKind::Word(w) = &t.kind {
-            if is_reserved(w, self.version) {
-                let mut err = self.reserved_error(&t, w, "a table name");
-                if let Some(s) = suggest(w, KEYWORDS) {
-                    err = err.with_hint(format!("did you mean {s}?"));
-                }
-                return Err(err);
+        if let TokenKind::Word(w) = &t.kind
+            && is_reserved(w, self.version)
+        {
+            let mut err = self.reserved_error(&t, w, "a table name");
+            if let Some(s) = suggest(w, KEYWORDS) {
+                err = err.with_hint(format!("did you mean {s}?"));
             }
+            return Err(err);
         }
         let mut parts = vec![self.parse_ident("a table name")?];
         while matches!(self.peek_kind(), TokenKind::Dot) {
-            self.advance();
+            self.skip();
             parts.push(self.parse_ident("a table name")?);
         }
         if parts.len() > 3 {
-            return Err(ParseError::new("a table name has at most three parts (catalog.schema.table)", t.span));
+            return Err(ParseError::new(
+                "a table name has at most three parts (catalog.schema.table)",
+                t.span,
+            ));
         }
         let alias = self.parse_alias("a table alias")?;
-        Ok((TableRef::Table { name: TableName(parts), alias }, 1))
+        Ok((
+            TableRef::Table {
+                name: TableName(parts),
+                alias,
+            },
+            1,
+        ))
     }
 
     /// The mandatory correlation name of a derived table.
     fn finish_derived(&mut self, q: Query, d: usize) -> PResult<(TableRef, usize)> {
         match self.parse_alias("the alias of a subquery")? {
-            Some(alias) => Ok((TableRef::Derived { subquery: Box::new(q), alias }, self.check_depth(d + 1)?)),
-            None => Err(self.expected("an alias after the subquery in FROM")
+            Some(alias) => Ok((
+                TableRef::Derived {
+                    subquery: Box::new(q),
+                    alias,
+                },
+                self.check_depth(d + 1)?,
+            )),
+            None => Err(self
+                .expected("an alias after the subquery in FROM")
                 .with_hint("a subquery in FROM needs a name, e.g. (SELECT ...) AS sub")),
         }
     }
@@ -716,13 +975,19 @@ impl Parser {
             ParenItem::Query(q, d)
         } else if self.is_kw("WITH") {
             let t = self.peek().clone();
-            return Err(ParseError::new("WITH is only allowed at the start of the whole query, not in a subquery", t.span));
+            return Err(ParseError::new(
+                "WITH is only allowed at the start of the whole query, not in a subquery",
+                t.span,
+            ));
         } else if matches!(self.peek_kind(), TokenKind::LParen) {
             match self.parse_paren_from_item()? {
                 ParenItem::Query(q, d) => {
                     if matches!(self.peek_kind(), TokenKind::RParen) {
                         ParenItem::Query(q, d)
-                    } else if ["UNION", "EXCEPT", "INTERSECT", "ORDER", "OFFSET"].iter().any(|k| self.is_kw(k)) {
+                    } else if ["UNION", "EXCEPT", "INTERSECT", "ORDER", "OFFSET"]
+                        .iter()
+                        .any(|k| self.is_kw(k))
+                    {
                         let first = (Self::query_as_set_primary(q), d);
                         let (q, d) = self.parse_query_from(Some(first))?;
                         ParenItem::Query(q, d)

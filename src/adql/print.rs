@@ -108,7 +108,12 @@ impl Display for SetExpr {
         match self {
             SetExpr::Select(s) => write!(f, "{s}"),
             SetExpr::Query(q) => write!(f, "({q})"),
-            SetExpr::SetOperation { op, all, left, right } => {
+            SetExpr::SetOperation {
+                op,
+                all,
+                left,
+                right,
+            } => {
                 let p = op.precedence();
                 if set_prec(left) < p {
                     write!(f, "({left})")?;
@@ -199,12 +204,7 @@ impl Display for Join {
         if matches!(self.constraint, JoinConstraint::Natural) {
             f.write_str("NATURAL ")?;
         }
-        f.write_str(match self.kind {
-            JoinKind::Inner => "INNER JOIN ",
-            JoinKind::LeftOuter => "LEFT OUTER JOIN ",
-            JoinKind::RightOuter => "RIGHT OUTER JOIN ",
-            JoinKind::FullOuter => "FULL OUTER JOIN ",
-        })?;
+        write!(f, "{} ", self.kind)?;
         if matches!(self.right, TableRef::Join(_)) {
             write!(f, "({})", self.right)?;
         } else {
@@ -212,12 +212,7 @@ impl Display for Join {
         }
         match &self.constraint {
             JoinConstraint::Natural => Ok(()),
-            JoinConstraint::On(c) => write!(f, " ON {c}"),
-            JoinConstraint::Using(cols) => {
-                f.write_str(" USING (")?;
-                comma_list(f, cols)?;
-                f.write_char(')')
-            }
+            c => write!(f, " {c}"),
         }
     }
 }
@@ -365,24 +360,50 @@ impl Display for Expr {
                 write!(f, " {} ", op.symbol())?;
                 value(f, right)
             }
-            Expr::Between { expr, negated, low, high } => {
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
                 value(f, expr)?;
-                f.write_str(if *negated { " NOT BETWEEN " } else { " BETWEEN " })?;
+                f.write_str(if *negated {
+                    " NOT BETWEEN "
+                } else {
+                    " BETWEEN "
+                })?;
                 value(f, low)?;
                 f.write_str(" AND ")?;
                 value(f, high)
             }
-            Expr::InList { expr, negated, list } => {
+            Expr::InList {
+                expr,
+                negated,
+                list,
+            } => {
                 value(f, expr)?;
                 f.write_str(if *negated { " NOT IN (" } else { " IN (" })?;
                 comma_list(f, list)?;
                 f.write_char(')')
             }
-            Expr::InSubquery { expr, negated, subquery } => {
+            Expr::InSubquery {
+                expr,
+                negated,
+                subquery,
+            } => {
                 value(f, expr)?;
-                write!(f, "{}({subquery})", if *negated { " NOT IN " } else { " IN " })
+                write!(
+                    f,
+                    "{}({subquery})",
+                    if *negated { " NOT IN " } else { " IN " }
+                )
             }
-            Expr::Like { expr, negated, case_insensitive, pattern } => {
+            Expr::Like {
+                expr,
+                negated,
+                case_insensitive,
+                pattern,
+            } => {
                 value(f, expr)?;
                 f.write_str(if *negated { " NOT " } else { " " })?;
                 f.write_str(if *case_insensitive { "ILIKE " } else { "LIKE " })?;
@@ -478,28 +499,29 @@ impl Display for GeometryFunction {
                 shape_head(f, "POINT", coord_sys)?;
                 write!(f, "{x}, {y})")
             }
-            GeometryFunction::Circle { coord_sys, center, radius } => {
+            GeometryFunction::Circle {
+                coord_sys,
+                center,
+                radius,
+            } => {
                 shape_head(f, "CIRCLE", coord_sys)?;
                 write!(f, "{center}, {radius})")
             }
-            GeometryFunction::Box { coord_sys, center, width, height } => {
+            GeometryFunction::Box {
+                coord_sys,
+                center,
+                width,
+                height,
+            } => {
                 shape_head(f, "BOX", coord_sys)?;
                 write!(f, "{center}, {width}, {height})")
             }
-            GeometryFunction::Polygon { coord_sys, vertices } => {
+            GeometryFunction::Polygon {
+                coord_sys,
+                vertices,
+            } => {
                 shape_head(f, "POLYGON", coord_sys)?;
-                match vertices {
-                    Vertices::Coordinates(pairs) => {
-                        for (i, (x, y)) in pairs.iter().enumerate() {
-                            if i > 0 {
-                                f.write_str(", ")?;
-                            }
-                            write!(f, "{x}, {y}")?;
-                        }
-                    }
-                    Vertices::Points(ps) => comma_list(f, ps)?,
-                }
-                f.write_char(')')
+                write!(f, "{vertices})")
             }
             GeometryFunction::Region(s) => write!(f, "REGION({})", Literal::String(s.clone())),
             GeometryFunction::Centroid(e) => write!(f, "CENTROID({e})"),
@@ -509,10 +531,121 @@ impl Display for GeometryFunction {
             GeometryFunction::CoordSys(e) => write!(f, "COORDSYS({e})"),
             GeometryFunction::Contains(a, b) => write!(f, "CONTAINS({a}, {b})"),
             GeometryFunction::Intersects(a, b) => write!(f, "INTERSECTS({a}, {b})"),
-            GeometryFunction::Distance(DistanceArgs::Points(a, b)) => write!(f, "DISTANCE({a}, {b})"),
+            GeometryFunction::Distance(DistanceArgs::Points(a, b)) => {
+                write!(f, "DISTANCE({a}, {b})")
+            }
             GeometryFunction::Distance(DistanceArgs::Coordinates(a, b, c, d)) => {
                 write!(f, "DISTANCE({a}, {b}, {c}, {d})")
             }
         }
+    }
+}
+
+impl Display for Function {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Display for AggregateFunction {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Display for SetOperator {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.keyword())
+    }
+}
+
+impl Display for UnaryOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+impl Display for BinaryOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+impl Display for CompareOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+impl Display for SortDirection {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SortDirection::Asc => "ASC",
+            SortDirection::Desc => "DESC",
+        })
+    }
+}
+
+impl Display for JoinKind {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JoinKind::Inner => "INNER JOIN",
+            JoinKind::LeftOuter => "LEFT OUTER JOIN",
+            JoinKind::RightOuter => "RIGHT OUTER JOIN",
+            JoinKind::FullOuter => "FULL OUTER JOIN",
+        })
+    }
+}
+
+/// The join condition as written after the joined table (empty for
+/// NATURAL joins, whose keyword precedes the join type).
+impl Display for JoinConstraint {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinConstraint::Natural => Ok(()),
+            JoinConstraint::On(c) => write!(f, "ON {c}"),
+            JoinConstraint::Using(cols) => {
+                f.write_str("USING (")?;
+                comma_list(f, cols)?;
+                f.write_char(')')
+            }
+        }
+    }
+}
+
+/// The vertex arguments of POLYGON, comma-separated.
+impl Display for Vertices {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Vertices::Coordinates(pairs) => {
+                for (i, (x, y)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{x}, {y}")?;
+                }
+                Ok(())
+            }
+            Vertices::Points(ps) => comma_list(f, ps),
+        }
+    }
+}
+
+/// The arguments of DISTANCE, comma-separated.
+impl Display for DistanceArgs {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            DistanceArgs::Points(a, b) => write!(f, "{a}, {b}"),
+            DistanceArgs::Coordinates(a, b, c, d) => write!(f, "{a}, {b}, {c}, {d}"),
+        }
+    }
+}
+
+impl Display for super::Version {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            super::Version::V2_0 => "ADQL-2.0",
+            super::Version::V2_1 => "ADQL-2.1",
+        })
     }
 }

@@ -3,11 +3,11 @@
 //! ADQL 2.0 §2.4), user-defined functions (§4.3), string functions (§4.4),
 //! CAST (§4.7), COALESCE (§4.8) and IN_UNIT (§4.9).
 
+use super::super::Version;
 use super::super::ast::*;
-use super::super::error::{suggest, ParseError};
+use super::super::error::{ParseError, suggest};
 use super::super::lexer::{Token, TokenKind};
 use super::super::reserved::is_reserved;
-use super::super::Version;
 use super::{PResult, Parser};
 
 /// An argument with the token it started at.
@@ -25,9 +25,15 @@ fn is_string_or_null(e: &Expr) -> bool {
 fn could_be_point(e: &Expr) -> bool {
     match e {
         Expr::Column(_) => true,
-        Expr::Geometry(g) => matches!(**g, GeometryFunction::Point { .. } | GeometryFunction::Centroid(_)),
+        Expr::Geometry(g) => matches!(
+            **g,
+            GeometryFunction::Point { .. } | GeometryFunction::Centroid(_)
+        ),
         Expr::Function(f) => matches!(f.func, Function::UserDefined(_)),
-        Expr::Cast { target: CastType::Point, .. } => true,
+        Expr::Cast {
+            target: CastType::Point,
+            ..
+        } => true,
         Expr::Coalesce(_) => true,
         _ => false,
     }
@@ -36,15 +42,23 @@ fn could_be_point(e: &Expr) -> bool {
 /// Whether an argument certainly is a geometric value (not a coordinate).
 fn is_explicit_point(e: &Expr) -> bool {
     match e {
-        Expr::Geometry(g) => matches!(**g, GeometryFunction::Point { .. } | GeometryFunction::Centroid(_)),
-        Expr::Cast { target: CastType::Point, .. } => true,
+        Expr::Geometry(g) => matches!(
+            **g,
+            GeometryFunction::Point { .. } | GeometryFunction::Centroid(_)
+        ),
+        Expr::Cast {
+            target: CastType::Point,
+            ..
+        } => true,
         _ => false,
     }
 }
 
 impl Parser {
     /// Parses `name(args)`; the current token is the name, the next `(`.
-    pub(super) fn parse_function_call(&mut self, t: &Token, w: &str, up: &str) -> PResult<(Expr, usize)> {
+    pub(super) fn parse_function_call(&mut self, t: &Token, w: &str) -> PResult<(Expr, usize)> {
+        let up = w.to_ascii_uppercase();
+        let up = up.as_str();
         if let Some(agg) = AggregateFunction::from_name(w) {
             return self.parse_aggregate(agg);
         }
@@ -54,9 +68,15 @@ impl Parser {
                 self.require_2_1("COALESCE", t)?;
                 let (args, d) = self.parse_args("COALESCE")?;
                 if args.is_empty() {
-                    return Err(ParseError::new("COALESCE needs at least one argument", t.span));
+                    return Err(ParseError::new(
+                        "COALESCE needs at least one argument",
+                        t.span,
+                    ));
                 }
-                return Ok((Expr::Coalesce(args.into_iter().map(|a| a.expr).collect()), d));
+                return Ok((
+                    Expr::Coalesce(args.into_iter().map(|a| a.expr).collect()),
+                    d,
+                ));
             }
             _ => {}
         }
@@ -70,16 +90,27 @@ impl Parser {
             let (args, d) = self.parse_args(info.name)?;
             self.check_arity(t, info.name, args.len(), info.min_args, info.max_args)?;
             self.check_special_args(&func, &args)?;
-            return Ok((Expr::Function(FunctionCall { func, args: args.into_iter().map(|a| a.expr).collect() }), d));
+            return Ok((
+                Expr::Function(FunctionCall {
+                    func,
+                    args: args.into_iter().map(|a| a.expr).collect(),
+                }),
+                d,
+            ));
         }
         if is_reserved(w, self.version) {
             let mut err = match up {
                 "CASE" => ParseError::new("CASE expressions are not part of ADQL", t.span)
                     .with_hint("COALESCE is available in ADQL 2.1"),
-                _ => ParseError::new(format!("{up} is a reserved word and not an ADQL function"), t.span),
+                _ => ParseError::new(
+                    format!("{up} is a reserved word and not an ADQL function"),
+                    t.span,
+                ),
             };
             if err.hint.is_none() {
-                let names: Vec<&str> = Function::standard_names().chain(GEOMETRY_FUNCTIONS.iter().copied()).collect();
+                let names: Vec<&str> = Function::standard_names()
+                    .chain(GEOMETRY_FUNCTIONS.iter().copied())
+                    .collect();
                 if let Some(s) = suggest(w, &names) {
                     err = err.with_hint(format!("did you mean {s}?"));
                 }
@@ -88,16 +119,23 @@ impl Parser {
         }
         // <user_defined_function>: a regular identifier followed by arguments.
         self.advance_name();
-        let name = Ident { value: w.to_string(), delimited: false, span: t.span };
+        let name = Ident {
+            value: w.to_string(),
+            delimited: false,
+            span: t.span,
+        };
         let (args, d) = self.parse_args_after_name(w)?;
         Ok((
-            Expr::Function(FunctionCall { func: Function::UserDefined(name), args: args.into_iter().map(|a| a.expr).collect() }),
+            Expr::Function(FunctionCall {
+                func: Function::UserDefined(name),
+                args: args.into_iter().map(|a| a.expr).collect(),
+            }),
             d,
         ))
     }
 
     fn advance_name(&mut self) {
-        self.advance();
+        self.skip();
     }
 
     fn check_arity(&self, t: &Token, name: &str, n: usize, min: usize, max: usize) -> PResult<()> {
@@ -109,40 +147,63 @@ impl Parser {
             (a, b) if a == b => format!("exactly {a} argument{}", if a == 1 { "" } else { "s" }),
             (a, b) => format!("{a} or {b} arguments"),
         };
-        Err(ParseError::new(format!("{name} takes {want}, found {n}"), t.span))
+        Err(ParseError::new(
+            format!("{name} takes {want}, found {n}"),
+            t.span,
+        ))
     }
 
     /// Literal-only arguments: RAND(unsigned_decimal), ROUND/TRUNCATE(x,
     /// signed_integer) per ADQL 2.0 Erratum 2 / 2.1 BNF, IN_UNIT(x, 'unit').
     fn check_special_args(&self, func: &Function, args: &[Arg]) -> PResult<()> {
-        let is_int = |e: &Expr| matches!(e, Expr::Literal(Literal::Number { kind: NumberKind::Integer, .. }));
+        let is_int = |e: &Expr| {
+            matches!(
+                e,
+                Expr::Literal(Literal::Number {
+                    kind: NumberKind::Integer,
+                    ..
+                })
+            )
+        };
         match func {
             Function::Rand => {
-                if let Some(a) = args.first() {
-                    if !is_int(&a.expr) {
-                        return Err(ParseError::new("the argument of RAND must be an unsigned integer literal", a.start.span));
-                    }
+                if let Some(a) = args.first()
+                    && !is_int(&a.expr)
+                {
+                    return Err(ParseError::new(
+                        "the argument of RAND must be an unsigned integer literal",
+                        a.start.span,
+                    ));
                 }
             }
             Function::Round | Function::Truncate => {
                 if let Some(a) = args.get(1) {
                     let ok = match &a.expr {
-                        Expr::Unary { op: UnaryOp::Minus | UnaryOp::Plus, expr } => is_int(expr),
+                        Expr::Unary {
+                            op: UnaryOp::Minus | UnaryOp::Plus,
+                            expr,
+                        } => is_int(expr),
                         e => is_int(e),
                     };
                     if !ok {
                         return Err(ParseError::new(
-                            format!("the second argument of {} must be an integer literal (the number of decimal places)", func.name()),
+                            format!(
+                                "the second argument of {} must be an integer literal (the number of decimal places)",
+                                func.name()
+                            ),
                             a.start.span,
                         ));
                     }
                 }
             }
             Function::InUnit => {
-                if let Some(a) = args.get(1) {
-                    if !matches!(a.expr, Expr::Literal(Literal::String(_))) {
-                        return Err(ParseError::new("the second argument of IN_UNIT must be a string literal naming a VOUnit", a.start.span));
-                    }
+                if let Some(a) = args.get(1)
+                    && !matches!(a.expr, Expr::Literal(Literal::String(_)))
+                {
+                    return Err(ParseError::new(
+                        "the second argument of IN_UNIT must be a string literal naming a VOUnit",
+                        a.start.span,
+                    ));
                 }
             }
             _ => {}
@@ -152,7 +213,7 @@ impl Parser {
 
     /// `( [arg {, arg}] )` after a function name (current token).
     fn parse_args(&mut self, name: &str) -> PResult<(Vec<Arg>, usize)> {
-        self.advance();
+        self.skip();
         self.parse_args_after_name(name)
     }
 
@@ -165,9 +226,12 @@ impl Parser {
             loop {
                 let start = self.peek().clone();
                 if matches!(start.kind, TokenKind::RParen) {
-                    return Err(ParseError::new(format!("trailing ',' in the arguments of {name}"), start.span));
+                    return Err(ParseError::new(
+                        format!("trailing ',' in the arguments of {name}"),
+                        start.span,
+                    ));
                 }
-                let (e, ed) = self.parse_value(&format!("an argument of {name}"))?;
+                let (e, ed) = self.parse_value("a function argument")?;
                 d = d.max(ed);
                 args.push(Arg { expr: e, start });
                 if !self.eat(&TokenKind::Comma) {
@@ -187,10 +251,20 @@ impl Parser {
         if matches!(self.peek_kind(), TokenKind::Star) {
             let star = self.advance();
             if func != AggregateFunction::Count {
-                return Err(ParseError::new(format!("{}(*) is not allowed; only COUNT(*)", func.name()), star.span));
+                return Err(ParseError::new(
+                    format!("{}(*) is not allowed; only COUNT(*)", func.name()),
+                    star.span,
+                ));
             }
             self.expect_close(&open)?;
-            return Ok((Expr::Aggregate(Aggregate { func, quantifier: None, arg: None }), 1));
+            return Ok((
+                Expr::Aggregate(Aggregate {
+                    func,
+                    quantifier: None,
+                    arg: None,
+                }),
+                1,
+            ));
         }
         let quantifier = if self.eat_kw("DISTINCT") {
             Some(SetQuantifier::Distinct)
@@ -201,20 +275,36 @@ impl Parser {
         };
         if matches!(self.peek_kind(), TokenKind::Star) {
             let t = self.peek().clone();
-            return Err(ParseError::new("'*' cannot follow DISTINCT or ALL; use COUNT(*) or COUNT(DISTINCT column)", t.span));
+            return Err(ParseError::new(
+                "'*' cannot follow DISTINCT or ALL; use COUNT(*) or COUNT(DISTINCT column)",
+                t.span,
+            ));
         }
         if matches!(self.peek_kind(), TokenKind::RParen) {
-            return Err(ParseError::new(format!("{} needs an argument", func.name()), name.span));
+            return Err(ParseError::new(
+                format!("{} needs an argument", func.name()),
+                name.span,
+            ));
         }
         self.enter()?;
         let (arg, d) = self.parse_value(&format!("the argument of {}", func.name()))?;
         self.leave();
         if matches!(self.peek_kind(), TokenKind::Comma) {
-            return Err(ParseError::new(format!("{} takes exactly 1 argument", func.name()), name.span));
+            return Err(ParseError::new(
+                format!("{} takes exactly 1 argument", func.name()),
+                name.span,
+            ));
         }
         self.expect_close(&open)?;
         let d = self.check_depth(d + 1)?;
-        Ok((Expr::Aggregate(Aggregate { func, quantifier, arg: Some(Box::new(arg)) }), d))
+        Ok((
+            Expr::Aggregate(Aggregate {
+                func,
+                quantifier,
+                arg: Some(Box::new(arg)),
+            }),
+            d,
+        ))
     }
 
     /// `CAST(x AS type)` (ADQL 2.1 §4.7).
@@ -229,7 +319,13 @@ impl Parser {
         let target = self.parse_cast_type()?;
         self.expect_close(&open)?;
         let d = self.check_depth(d + 1)?;
-        Ok((Expr::Cast { expr: Box::new(e), target }, d))
+        Ok((
+            Expr::Cast {
+                expr: Box::new(e),
+                target,
+            },
+            d,
+        ))
     }
 
     fn parse_cast_type(&mut self) -> PResult<CastType> {
@@ -244,7 +340,7 @@ impl Parser {
             "BIGINT" => CastType::BigInt,
             "REAL" => CastType::Real,
             "DOUBLE" => {
-                self.advance();
+                self.skip();
                 if !self.is_kw("PRECISION") {
                     return Err(self.expected_with("PRECISION after DOUBLE", &["PRECISION"]));
                 }
@@ -255,7 +351,7 @@ impl Parser {
             "CIRCLE" => CastType::Circle,
             "POLYGON" => CastType::Polygon,
             "CHAR" | "VARCHAR" => {
-                self.advance();
+                self.skip();
                 let len = if matches!(self.peek_kind(), TokenKind::LParen) {
                     let open = self.advance();
                     let n = self.parse_unsigned(&format!("{up}("))?;
@@ -272,7 +368,7 @@ impl Parser {
                 ))
             }
         };
-        self.advance();
+        self.skip();
         Ok(ty)
     }
 
@@ -285,13 +381,22 @@ impl Parser {
         let n = args.len();
         let v20 = self.version == Version::V2_0;
         let mut it = args.into_iter();
-        let mut next = || it.next().map(|a| a.expr).unwrap_or(Expr::Literal(Literal::Null));
+        let mut next = || {
+            it.next()
+                .map(|a| a.expr)
+                .unwrap_or(Expr::Literal(Literal::Null))
+        };
         let g = match up {
             "REGION" => {
                 self.check_arity(t, up, n, 1, 1)?;
                 match next() {
                     Expr::Literal(Literal::String(s)) => GeometryFunction::Region(s),
-                    _ => return Err(ParseError::new("the argument of REGION must be a string literal (an STC-S region)", t.span)),
+                    _ => {
+                        return Err(ParseError::new(
+                            "the argument of REGION must be a string literal (an STC-S region)",
+                            t.span,
+                        ));
+                    }
                 }
             }
             "CENTROID" | "AREA" | "COORD1" | "COORD2" | "COORDSYS" => {
@@ -308,15 +413,29 @@ impl Parser {
             "CONTAINS" | "INTERSECTS" => {
                 self.check_arity(t, up, n, 2, 2)?;
                 let (a, b) = (next(), next());
-                if up == "CONTAINS" { GeometryFunction::Contains(a, b) } else { GeometryFunction::Intersects(a, b) }
+                if up == "CONTAINS" {
+                    GeometryFunction::Contains(a, b)
+                } else {
+                    GeometryFunction::Intersects(a, b)
+                }
             }
             "DISTANCE" => match n {
                 2 => GeometryFunction::Distance(DistanceArgs::Points(next(), next())),
                 4 => {
                     self.require_2_1("DISTANCE with four numeric arguments", t)?;
-                    GeometryFunction::Distance(DistanceArgs::Coordinates(next(), next(), next(), next()))
+                    GeometryFunction::Distance(DistanceArgs::Coordinates(
+                        next(),
+                        next(),
+                        next(),
+                        next(),
+                    ))
                 }
-                _ => return Err(ParseError::new(format!("DISTANCE takes 2 points or 4 coordinates, found {n} arguments"), t.span)),
+                _ => {
+                    return Err(ParseError::new(
+                        format!("DISTANCE takes 2 points or 4 coordinates, found {n} arguments"),
+                        t.span,
+                    ));
+                }
             },
             _ => {
                 let all: Vec<Expr> = (0..n).map(|_| next()).collect();
@@ -327,7 +446,14 @@ impl Parser {
     }
 
     /// POINT, CIRCLE, BOX and POLYGON.
-    fn finish_shape(&mut self, t: &Token, up: &str, mut args: Vec<Expr>, d: usize, v20: bool) -> PResult<(Expr, usize)> {
+    fn finish_shape(
+        &mut self,
+        t: &Token,
+        up: &str,
+        mut args: Vec<Expr>,
+        d: usize,
+        v20: bool,
+    ) -> PResult<(Expr, usize)> {
         let has_cs = if v20 {
             true
         } else {
@@ -344,8 +470,13 @@ impl Parser {
             _ => "POLYGON(x1, y1, x2, y2, x3, y3, ...) or POLYGON(point1, point2, point3, ...)",
         };
         let bad = |n: usize| {
-            ParseError::new(format!("wrong number of arguments for {up}: found {n}"), t.span)
-                .with_hint(format!("use {usage}, optionally with a coordinate system string first"))
+            ParseError::new(
+                format!("wrong number of arguments for {up}: found {n}"),
+                t.span,
+            )
+            .with_hint(format!(
+                "use {usage}, optionally with a coordinate system string first"
+            ))
         };
         let total = args.len();
         if has_cs && args.is_empty() {
@@ -360,11 +491,29 @@ impl Parser {
                 if n != 2 {
                     return Err(bad(total));
                 }
-                GeometryFunction::Point { coord_sys, x: next(), y: next() }
+                GeometryFunction::Point {
+                    coord_sys,
+                    x: next(),
+                    y: next(),
+                }
             }
             "CIRCLE" => match n {
-                3 => GeometryFunction::Circle { coord_sys, center: Position::Coordinates(next(), next()), radius: next() },
-                2 if !v20 => GeometryFunction::Circle { coord_sys, center: Position::Point(next()), radius: next() },
+                3 => GeometryFunction::Circle {
+                    coord_sys,
+                    center: Position::Coordinates(next(), next()),
+                    radius: next(),
+                },
+                2 if !v20 => {
+                    let center = next();
+                    if !could_be_point(&center) {
+                        return Err(bad(total));
+                    }
+                    GeometryFunction::Circle {
+                        coord_sys,
+                        center: Position::Point(center),
+                        radius: next(),
+                    }
+                }
                 _ => return Err(bad(total)),
             },
             "BOX" => match n {
@@ -374,13 +523,24 @@ impl Parser {
                     width: next(),
                     height: next(),
                 },
-                3 if !v20 => GeometryFunction::Box { coord_sys, center: Position::Point(next()), width: next(), height: next() },
+                3 if !v20 => {
+                    let center = next();
+                    if !could_be_point(&center) {
+                        return Err(bad(total));
+                    }
+                    GeometryFunction::Box {
+                        coord_sys,
+                        center: Position::Point(center),
+                        width: next(),
+                        height: next(),
+                    }
+                }
                 _ => return Err(bad(total)),
             },
             _ => {
                 let all: Vec<Expr> = (0..n).map(|_| next()).collect();
                 let points_ok = !v20 && n >= 3 && all.iter().all(could_be_point);
-                let coords_ok = n >= 6 && n % 2 == 0;
+                let coords_ok = n >= 6 && n.is_multiple_of(2);
                 let use_points = points_ok && (!coords_ok || all.iter().any(is_explicit_point));
                 let vertices = if use_points {
                     Vertices::Points(all)
@@ -392,10 +552,16 @@ impl Parser {
                     }
                     Vertices::Coordinates(pairs)
                 } else {
-                    return Err(ParseError::new(format!("POLYGON needs at least three vertices, found {total} arguments"), t.span)
-                        .with_hint(format!("use {usage}")));
+                    return Err(ParseError::new(
+                        format!("POLYGON needs at least three vertices, found {total} arguments"),
+                        t.span,
+                    )
+                    .with_hint(format!("use {usage}")));
                 };
-                GeometryFunction::Polygon { coord_sys, vertices }
+                GeometryFunction::Polygon {
+                    coord_sys,
+                    vertices,
+                }
             }
         };
         Ok((Expr::Geometry(Box::new(g)), d))
