@@ -35,10 +35,37 @@ enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Parse or translate ADQL (no database needed).
+    Adql {
+        #[command(subcommand)]
+        action: AdqlAction,
+    },
     /// Set up the database and run the service with the demonstration catalogue.
     Demo {
         #[arg(long)]
         listen: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdqlAction {
+    /// Print the normalised query, or the error with its position (exit status 1).
+    Parse {
+        /// The query; `-` or nothing reads standard input.
+        query: Option<String>,
+        /// ADQL version: 2.0 or 2.1.
+        #[arg(long, default_value = "2.1")]
+        version: String,
+    },
+    /// Print the PostgreSQL the query becomes on this service's catalogue, with the result
+    /// columns' metadata as SQL comments.
+    Translate {
+        query: Option<String>,
+        #[arg(long, default_value = "2.1")]
+        version: String,
+        /// Row limit to apply (as the TAP service does with MAXREC + 1).
+        #[arg(long)]
+        limit: Option<u64>,
     },
 }
 
@@ -96,6 +123,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve { listen } => runtime.block_on(serve(config, listen)),
         Command::Demo { listen } => runtime.block_on(serve(config, listen)),
         Command::Db { action } => runtime.block_on(db(config, action)),
+        Command::Adql { action } => adql(&config, action),
     }
 }
 
@@ -115,6 +143,71 @@ fn find_project_dir() -> Result<PathBuf> {
 fn load_catalog(config: &Config) -> Result<Catalog> {
     let dir = config.tap_dir();
     Catalog::load_dir(&dir).with_context(|| format!("loading the table metadata of {}", dir.display()))
+}
+
+fn read_query(query: Option<String>) -> Result<String> {
+    match query.as_deref() {
+        None | Some("-") => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading the query from standard input")?;
+            Ok(text)
+        }
+        Some(text) => Ok(text.to_string()),
+    }
+}
+
+fn adql_version(version: &str) -> Result<crate::adql::Version> {
+    match version {
+        "2.0" => Ok(crate::adql::Version::V2_0),
+        "2.1" => Ok(crate::adql::Version::V2_1),
+        other => bail!("unknown ADQL version {other}: use 2.0 or 2.1"),
+    }
+}
+
+fn adql(config: &Config, action: AdqlAction) -> Result<ExitCode> {
+    match action {
+        AdqlAction::Parse { query, version } => {
+            let text = read_query(query)?;
+            match crate::adql::parse(&text, adql_version(&version)?) {
+                Ok(parsed) => {
+                    println!("{parsed}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AdqlAction::Translate { query, version, limit } => {
+            let text = read_query(query)?;
+            let catalog = load_catalog(config)?;
+            let functions = crate::adql::FunctionRegistry::standard();
+            let context = crate::adql::Context { catalog: &catalog, uploads: &[], functions: &functions };
+            let options = crate::adql::Options { row_limit: limit };
+            match crate::adql::compile(&text, adql_version(&version)?, &context, &options) {
+                Ok(compiled) => {
+                    for column in &compiled.columns {
+                        println!(
+                            "-- {}: {}{}{}{}{}",
+                            column.name,
+                            column.datatype,
+                            column.arraysize.map(|a| format!("[{a}]")).unwrap_or_default(),
+                            column.xtype.as_deref().map(|x| format!(" xtype={x}")).unwrap_or_default(),
+                            column.unit.as_deref().map(|x| format!(" unit={x}")).unwrap_or_default(),
+                            column.ucd.as_deref().map(|x| format!(" ucd={x}")).unwrap_or_default(),
+                        );
+                    }
+                    println!("{}", compiled.sql);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
 }
 
 async fn serve(mut config: Config, listen: Option<String>) -> Result<ExitCode> {

@@ -12,6 +12,7 @@
 //! functions exist is for a later checking stage.
 
 pub mod ast;
+pub mod compile;
 pub mod error;
 pub mod lexer;
 pub mod parser;
@@ -22,6 +23,7 @@ pub mod reserved;
 mod tests;
 
 pub use ast::*;
+pub use compile::{compile, AdqlError, CompileError, CompiledQuery, Context, FunctionRegistry, Options, ResultColumn, UploadTable, ValueType};
 pub use error::ParseError;
 pub use lexer::{Token, TokenKind, tokenize};
 
