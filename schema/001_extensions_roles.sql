@@ -25,6 +25,9 @@ DO $$
 BEGIN
   EXECUTE format('ALTER ROLE dfbs_query IN DATABASE %I SET default_transaction_read_only = on', current_database());
   EXECUTE format('ALTER ROLE dfbs_query IN DATABASE %I SET statement_timeout = %L', current_database(), '3600s');
+  -- The translator quotes string literals for standard-conforming strings (backslash is an
+  -- ordinary character); pin that rather than trust the server's default.
+  EXECUTE format('ALTER ROLE dfbs_query IN DATABASE %I SET standard_conforming_strings = on', current_database());
 END
 $$;
 
