@@ -58,6 +58,16 @@ pub fn parse(query: &str, version: Version) -> Result<Query, ParseError> {
     )
 }
 
+/// Parses a whole ADQL query and returns the depth of its syntax tree too: code that walks
+/// the tree recursively (the compiler) uses it to choose a large enough stack.
+pub fn parse_with_depth(query: &str, version: Version) -> Result<(Query, usize), ParseError> {
+    parser::run_parser(
+        lexer::tokenize(query)?,
+        version,
+        parser::Parser::parse_statement_with_depth,
+    )
+}
+
 /// Parses a single value expression or search condition (for tests and
 /// tools), e.g. `ra BETWEEN 10 AND 20`.
 pub fn parse_expression(text: &str, version: Version) -> Result<Expr, ParseError> {

@@ -401,14 +401,20 @@ impl Parser {
 
     /// The whole query text: `[WITH ...] select_expression` then end.
     pub(crate) fn parse_statement(&mut self) -> PResult<Query> {
+        self.parse_statement_with_depth().map(|(q, _)| q)
+    }
+
+    /// A whole query and the depth of its tree (so that consumers can decide whether to
+    /// walk it on a larger stack).
+    pub(crate) fn parse_statement_with_depth(&mut self) -> PResult<(Query, usize)> {
         if matches!(self.peek_kind(), TokenKind::Eof) {
             return Err(self.expected("a query starting with SELECT"));
         }
-        let with = self.parse_with()?;
-        let (mut q, _) = self.parse_query_from(None)?;
+        let (with, with_depth) = self.parse_with()?;
+        let (mut q, depth) = self.parse_query_from(None)?;
         q.with = with;
         self.expect_end()?;
-        Ok(q)
+        Ok((q, depth.max(with_depth + 1)))
     }
 
     /// Reports what follows a complete query.
@@ -450,10 +456,11 @@ impl Parser {
     }
 
     /// `WITH name AS (query), ...` (ADQL 2.1 §4.5), only at the top.
-    fn parse_with(&mut self) -> PResult<Vec<Cte>> {
+    fn parse_with(&mut self) -> PResult<(Vec<Cte>, usize)> {
         if !self.is_kw("WITH") {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
+        let mut depth = 0;
         let t = self.advance();
         self.require_2_1("WITH (common table expressions)", &t)?;
         let mut ctes = Vec::new();
@@ -476,7 +483,8 @@ impl Parser {
                     t.span,
                 ));
             }
-            let (q, _) = self.parse_query_from(None)?;
+            let (q, d) = self.parse_query_from(None)?;
+            depth = depth.max(d);
             self.leave();
             self.expect_close(&open)?;
             ctes.push(Cte {
@@ -487,7 +495,7 @@ impl Parser {
                 break;
             }
         }
-        Ok(ctes)
+        Ok((ctes, depth))
     }
 
     /// `<select_expression>`: set expression, ORDER BY, OFFSET. `first` is an

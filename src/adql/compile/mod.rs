@@ -22,7 +22,7 @@ pub use types::{ResultColumn, ValueType};
 
 use self::scope::{Level, Source, SourceColumn};
 use super::ast::*;
-use super::{parse, ParseError, Version};
+use super::{ParseError, Version};
 use crate::catalog::{Catalog, Table};
 
 /// An uploaded table (TAP 1.1 section 2.5.6), visible as `TAP_UPLOAD.<name>`.
@@ -93,10 +93,33 @@ impl fmt::Display for AdqlError {
 
 impl std::error::Error for AdqlError {}
 
+/// Trees up to this depth are compiled on the caller's thread: measured safe on a 2 MiB
+/// stack in a debug build (the test below); deeper ones go to a thread with [`BIG_STACK`].
+const INLINE_DEPTH: usize = 64;
+const BIG_STACK: usize = 64 << 20;
+
 /// Parses, checks and translates an ADQL query.
 pub fn compile(text: &str, version: Version, context: &Context, options: &Options) -> std::result::Result<CompiledQuery, AdqlError> {
-    let query = parse(text, version).map_err(AdqlError::Parse)?;
-    compile_query(&query, context, options).map_err(AdqlError::Compile)
+    let (query, depth) = super::parse_with_depth(text, version).map_err(AdqlError::Parse)?;
+    if depth <= INLINE_DEPTH {
+        return compile_query(&query, context, options).map_err(AdqlError::Compile);
+    }
+    // The compiler, like dropping the tree, recurses once per level: deep trees are walked
+    // (and dropped) on a thread with a large stack, so no query can overflow the caller's.
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new().name("adql-compiler".into()).stack_size(BIG_STACK).spawn_scoped(scope, move || {
+            let result = compile_query(&query, context, options);
+            drop(query);
+            result
+        });
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(error("internal error: the ADQL compiler thread failed", None)))
+                .map_err(AdqlError::Compile),
+            Err(e) => Err(AdqlError::Compile(error(format!("cannot start a thread to compile a deeply nested query: {e}"), None))),
+        }
+    })
 }
 
 /// Checks and translates a parsed query.
@@ -759,4 +782,46 @@ fn unify(a: ValueType, b: ValueType) -> Option<ValueType> {
 /// is what the VOTable FIELD says.
 fn cast(sql: &str, value_type: ValueType) -> String {
     format!("CAST({sql} AS {})", value_type.sql_type())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile_on_small_stack(query: String) -> std::result::Result<CompiledQuery, String> {
+        // A 2 MiB stack, like tokio's worker threads and the test harness default.
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tap");
+                let catalog = Catalog::load_dir(&dir).map_err(|e| e.to_string())?;
+                let functions = FunctionRegistry::standard();
+                let context = Context { catalog: &catalog, uploads: &[], functions: &functions };
+                compile(&query, Version::V2_1, &context, &Options::default()).map_err(|e| e.to_string())
+            })
+            .unwrap()
+            .join()
+            .map_err(|_| "the compiler thread panicked".to_string())?
+    }
+
+    /// The deepest trees the parser accepts compile without exhausting a small stack.
+    #[test]
+    fn maximum_depth_queries_compile_on_a_small_stack() {
+        let sum = vec!["1"; 190].join(" + ");
+        compile_on_small_stack(format!("SELECT {sum} FROM dfbs.plates")).unwrap();
+        let nested = format!("SELECT {}1{} FROM dfbs.plates", "(".repeat(190), ")".repeat(190));
+        compile_on_small_stack(nested).unwrap();
+        let ors = vec!["magb < 1"; 190].join(" OR ");
+        compile_on_small_stack(format!("SELECT specid FROM dfbs.spectra WHERE {ors}")).unwrap();
+        let mut sub = "SELECT plateid FROM dfbs.plates".to_string();
+        for _ in 0..45 {
+            sub = format!("SELECT plateid FROM dfbs.plates WHERE plateid IN ({sub})");
+        }
+        compile_on_small_stack(sub).unwrap();
+        let mut derived = "SELECT plateid FROM dfbs.plates".to_string();
+        for i in 0..45 {
+            derived = format!("SELECT plateid FROM ({derived}) AS t{i}");
+        }
+        compile_on_small_stack(derived).unwrap();
+    }
 }
