@@ -18,9 +18,9 @@ for i in $(seq "$n"); do
   t1=$(date +%s.%N)
   DFBS__DATABASE__DATA_DIR="$data" RUST_LOG=warn "$bin" db stop >/dev/null
   t2=$(date +%s.%N)
-  left=$(pgrep -f "$data/data" | wc -l)
-  starts+=("$(echo "$t1 - $t0" | bc)"); stops+=("$(echo "$t2 - $t1" | bc)")
-  echo "run $i: start $(echo "$t1 - $t0" | bc) s, stop $(echo "$t2 - $t1" | bc) s, processes left: $left"
+  left=$({ pgrep -f "$data/data" || true; } | wc -l)
+  starts+=("$(awk "BEGIN{print $t1-$t0}")"); stops+=("$(awk "BEGIN{print $t2-$t1}")")
+  echo "run $i: start ${starts[-1]} s, stop ${stops[-1]} s, processes left: $left"
 done
 printf '%s\n' "${starts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "db start: median %.2f s, max %.2f s over %d runs\n", a[int((NR+1)/2)], a[NR], NR}'
 printf '%s\n' "${stops[@]}" | sort -n | awk '{a[NR]=$1} END {printf "db stop:  median %.2f s, max %.2f s\n", a[int((NR+1)/2)], a[NR]}'
