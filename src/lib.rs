@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod service;
+pub mod votable;
 pub mod xml;
 
 /// The version recorded as provenance in the catalogue and shown by the service.
