@@ -4,21 +4,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Instant;
 
 use common::*;
-
-fn dfbs_vo(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dfbs-vo"));
-    command
-        .arg("--project-dir")
-        .arg(project_dir())
-        .env("DFBS__DATABASE__DATA_DIR", data_dir)
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn");
-    command
-}
 
 fn run(data_dir: &Path, args: &[&str]) -> Output {
     dfbs_vo(data_dir).args(args).output().expect("the binary runs")
@@ -98,52 +87,6 @@ fn migrate_needs_a_running_database_and_says_so() {
     let out = run(&dir.path().join("pg"), &["db", "migrate"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `dfbs-vo db start` first"));
-}
-
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Server {
-        let address = format!("127.0.0.1:{}", free_port());
-        let child = dfbs_vo(data_dir)
-            .args(["serve", "--listen", &address])
-            .env("DFBS__SERVICE__BASE_URL", format!("http://{address}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if http_get(&address, "/tap/availability").is_ok() {
-                return Server { child, address };
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not answer on {address} within 30 s");
-    }
-
-    /// SIGTERM, then wait for a clean exit.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        // SAFETY: kill with a valid pid of our own child and a valid signal number.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not stop within 30 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
 }
 
 #[test]

@@ -11,6 +11,7 @@
 mod load;
 mod model;
 pub mod tap_schema;
+pub mod vosi;
 
 pub use load::CatalogError;
 pub use model::{ArraySize, Catalog, Column, Datatype, ForeignKey, Schema, Table, TableType};

@@ -1,5 +1,6 @@
 //! The HTTP service (actix-web): one module per IVOA standard.
 
+pub mod tap;
 mod vosi;
 mod web;
 
@@ -17,6 +18,8 @@ use crate::db::{Database, QUERY_ROLE};
 pub struct AppState {
     pub config: Config,
     pub catalog: Catalog,
+    /// The user-defined ADQL functions (declared in the capabilities too).
+    pub functions: crate::adql::FunctionRegistry,
     /// Connections as the owner: service bookkeeping (jobs, statistics).
     pub admin_pool: deadpool_postgres::Pool,
     /// Connections as the read-only query role: everything a user's query touches.
@@ -31,6 +34,7 @@ impl AppState {
             query_pool: database.pool(Some(QUERY_ROLE))?,
             config,
             catalog,
+            functions: crate::adql::FunctionRegistry::standard(),
             up_since: Utc::now(),
         })
     }
@@ -39,7 +43,8 @@ impl AppState {
 /// The routes of the service.
 pub fn routes(cfg: &mut aw::ServiceConfig) {
     cfg.service(aw::resource("/").route(aw::get().to(web::landing_page)))
-        .service(aw::resource("/tap/availability").route(aw::get().to(vosi::availability)));
+        .service(aw::resource("/tap/availability").route(aw::get().to(vosi::availability)))
+        .configure(tap::routes);
 }
 
 /// Serves until SIGINT or SIGTERM, then lets running requests finish (up to

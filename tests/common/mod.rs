@@ -6,7 +6,8 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 use std::sync::OnceLock;
 
 use dfbs_vo::catalog::Catalog;
@@ -129,4 +130,103 @@ pub fn xmllint_validate(document: &str, schema: &str) -> Result<(), String> {
         .output()
         .map_err(|e| format!("cannot run xmllint (apt-get install libxml2-utils): {e}"))?;
     if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
+
+/// The dfbs-vo binary with the test project directory and a private data directory.
+pub fn dfbs_vo(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dfbs-vo"));
+    command
+        .arg("--project-dir")
+        .arg(project_dir())
+        .env("DFBS__DATABASE__DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// A running `dfbs-vo serve` on a free loopback port.
+pub struct Server {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Server {
+        let address = format!("127.0.0.1:{}", free_port());
+        let child = dfbs_vo(data_dir)
+            .args(["serve", "--listen", &address])
+            .env("DFBS__SERVICE__BASE_URL", format!("http://{address}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if http_get(&address, "/tap/availability").is_ok() {
+                return Server { child, address };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the server did not answer on {address} within 30 s");
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        // SAFETY: kill with a valid pid of our own child and a valid signal number.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop within 30 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+
+/// Percent-encodes a query-string value.
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A plain HTTP/1.0 POST of a form.
+pub fn http_post_form(address: &str, path: &str, form: &[(&str, &str)]) -> std::io::Result<HttpResponse> {
+    let body: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect();
+    let body = body.join("&");
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok(HttpResponse { status, headers: headers.to_string(), body: body.to_string() })
+}
+
+/// Runs SQL on the private cluster of a running test server (as its administrator).
+pub fn psql(data_dir: &Path, sql: &str) {
+    let out = dfbs_vo(data_dir).args(["db", "psql", "-v", "ON_ERROR_STOP=1", "-qc", sql]).output().expect("psql runs");
+    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
 }

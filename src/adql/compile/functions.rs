@@ -44,13 +44,9 @@ pub fn standard(function: &Function, args: &[(String, ValueType)]) -> Result<(St
                 (format!("mod(({})::numeric, ({})::numeric)::double precision", arg(0), arg(1)), double)
             }
         }
-        Function::Rand => {
-            if args.is_empty() {
-                ("random()".to_string(), double)
-            } else {
-                return Err("RAND(seed) is not supported: PostgreSQL cannot seed a generator per query; use RAND()".into());
-            }
-        }
+        // The argument of RAND, once meant as a seed, "has undefined semantics" (ADQL 2.1
+        // section 2.3, as STILTS documents it): it is accepted and not used.
+        Function::Rand => ("random()".to_string(), double),
         Function::Round if args.len() == 2 => {
             (format!("round(({})::numeric, ({})::integer)::double precision", arg(0), arg(1)), double)
         }

@@ -1,0 +1,54 @@
+//! The parameters of a TAP query (TAP 1.1 section 2.3), checked: LANG, QUERY, MAXREC,
+//! RESPONSEFORMAT / FORMAT, RUNID, REQUEST.
+
+use super::params::{ParamError, Params};
+use crate::adql::Version;
+use crate::config::LimitsConfig;
+use crate::votable::Format;
+
+/// A checked query request.
+#[derive(Debug, Clone)]
+pub struct QueryRequest {
+    pub version: Version,
+    pub query: String,
+    pub maxrec: u64,
+    pub format: Format,
+    pub runid: Option<String>,
+}
+
+impl QueryRequest {
+    pub fn from_params(params: &Params, limits: &LimitsConfig) -> Result<QueryRequest, ParamError> {
+        // TAP 1.1 dropped REQUEST; clients of TAP 1.0 still send REQUEST=doQuery.
+        if let Some(request) = params.get("REQUEST") {
+            if !request.trim().eq_ignore_ascii_case("doQuery") {
+                return Err(ParamError(format!("REQUEST={request} is not supported; this service answers queries (REQUEST=doQuery)")));
+            }
+        }
+        let lang = params.get("LANG").ok_or_else(|| ParamError("missing LANG: use LANG=ADQL".into()))?;
+        let version = Version::from_lang(lang)
+            .ok_or_else(|| ParamError(format!("LANG={lang} is not supported: use ADQL, ADQL-2.0 or ADQL-2.1")))?;
+        let query = params.get("QUERY").filter(|q| !q.trim().is_empty()).ok_or_else(|| ParamError("missing QUERY: give the ADQL query to run".into()))?;
+        let maxrec = match params.get("MAXREC") {
+            None => limits.maxrec_default,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| ParamError(format!("MAXREC={text} is not a non-negative integer")))?,
+        }
+        .min(limits.maxrec_hard);
+        // RESPONSEFORMAT (DALI) wins over FORMAT (TAP 1.0 name, still accepted).
+        let format = match params.get("RESPONSEFORMAT").or_else(|| params.get("FORMAT")) {
+            None => Format::VotableTabledata,
+            Some(text) => Format::from_param(text).ok_or_else(|| {
+                ParamError(format!(
+                    "RESPONSEFORMAT={text} is not supported; use one of: {}",
+                    Format::ALL.iter().flat_map(|f| f.names().iter().copied()).collect::<Vec<_>>().join(", ")
+                ))
+            })?,
+        };
+        if params.get("UPLOAD").is_some() {
+            return Err(ParamError("UPLOAD is not supported yet by this service".into()));
+        }
+        Ok(QueryRequest { version, query: query.to_string(), maxrec, format, runid: params.get("RUNID").map(str::to_string) })
+    }
+}

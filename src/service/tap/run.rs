@@ -1,0 +1,178 @@
+//! Running a compiled query and streaming its rows: a PostgreSQL portal read in batches, as
+//! the read-only query role, in a read-only transaction with the job's statement timeout,
+//! each batch encoded by the result writer and sent on as it is ready. Memory holds one
+//! batch and one chunk, whatever the size of the result.
+
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use futures_util::Stream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::Row;
+
+use crate::adql::{ResultColumn, ValueType};
+use crate::votable::{Cell, DocumentInfo, End, Format, ResultWriter};
+
+/// Rows fetched from the portal at a time.
+const BATCH_ROWS: i32 = 2000;
+/// Bytes collected before a chunk goes to the client.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// A query ready to run.
+pub struct Execution {
+    pub sql: String,
+    pub columns: Vec<ResultColumn>,
+    pub maxrec: u64,
+    pub format: Format,
+    pub info: DocumentInfo,
+    pub timeout: Duration,
+}
+
+/// Why a query failed before its result began.
+#[derive(Debug, Clone)]
+pub enum ExecError {
+    /// The query itself cannot run (bad value, timeout): the user's to fix. HTTP 400.
+    Query(String),
+    /// The service could not run it (database unavailable): HTTP 500/503.
+    Service(String),
+}
+
+impl ExecError {
+    pub fn message(&self) -> &str {
+        match self {
+            ExecError::Query(m) | ExecError::Service(m) => m,
+        }
+    }
+}
+
+/// Starts the query; once its first rows are there (or it has ended), returns the body.
+pub async fn start(pool: &deadpool_postgres::Pool, execution: Execution) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + use<>, ExecError> {
+    let client = pool.get().await.map_err(|e| ExecError::Service(format!("the catalogue database is not available: {e}")))?;
+    let (ready_tx, ready_rx) = oneshot::channel::<Result<(), ExecError>>();
+    let (body_tx, body_rx) = mpsc::channel::<Bytes>(4);
+    tokio::spawn(async move {
+        let mut client = client;
+        produce(&mut client, execution, ready_tx, body_tx).await;
+    });
+    match ready_rx.await {
+        Ok(Ok(())) => Ok(futures_util::stream::unfold(body_rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) })),
+        Ok(Err(error)) => Err(error),
+        Err(_) => Err(ExecError::Service("internal error: the query task ended unexpectedly".into())),
+    }
+}
+
+/// The user-facing text of a database error.
+pub fn database_message(error: &tokio_postgres::Error, timeout: Duration) -> ExecError {
+    match error.as_db_error() {
+        Some(db) if db.code().code() == "57014" => ExecError::Query(format!(
+            "the query ran longer than its execution duration of {} s and was cancelled; restrict it (TOP, a smaller region) or run it asynchronously",
+            timeout.as_secs()
+        )),
+        Some(db) if db.code().code().starts_with("22") || db.code().code().starts_with("42") => {
+            ExecError::Query(format!("the query failed in the database: {}", db.message()))
+        }
+        Some(db) => ExecError::Service(format!("the database failed: {} ({})", db.message(), db.code().code())),
+        None => ExecError::Service(format!("the database connection failed: {error}")),
+    }
+}
+
+async fn produce(
+    client: &mut deadpool_postgres::Object,
+    execution: Execution,
+    ready: oneshot::Sender<Result<(), ExecError>>,
+    body: mpsc::Sender<Bytes>,
+) {
+    let timeout = execution.timeout;
+    let fail = |e: tokio_postgres::Error| database_message(&e, timeout);
+    let transaction = match client.build_transaction().read_only(true).start().await {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ready.send(Err(fail(e)));
+            return;
+        }
+    };
+    let setup = format!("SET LOCAL statement_timeout = {}", timeout.as_millis().max(1));
+    if let Err(e) = transaction.batch_execute(&setup).await {
+        let _ = ready.send(Err(fail(e)));
+        return;
+    }
+    let statement = match transaction.prepare(&execution.sql).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = ready.send(Err(fail(e)));
+            return;
+        }
+    };
+    let portal = match transaction.bind(&statement, &[]).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = ready.send(Err(fail(e)));
+            return;
+        }
+    };
+    // The first batch decides between an error document and a result.
+    let first = match transaction.query_portal(&portal, BATCH_ROWS).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = ready.send(Err(fail(e)));
+            return;
+        }
+    };
+    if ready.send(Ok(())).is_err() {
+        return;
+    }
+    let mut writer = ResultWriter::new(execution.format, &execution.columns, &execution.info);
+    let mut cells: Vec<Cell> = Vec::with_capacity(execution.columns.len());
+    let mut written: u64 = 0;
+    let mut batch = first;
+    // The SQL fetches at most MAXREC + 1 rows: a row beyond MAXREC means the result was
+    // truncated (OVERFLOW), rows up to MAXREC exactly do not (VO-INTEROP mistake 7).
+    let end = 'rows: loop {
+        let exhausted = batch.len() < BATCH_ROWS as usize;
+        for row in &batch {
+            if written == execution.maxrec {
+                break 'rows End::Overflow;
+            }
+            if let Err(e) = decode_row(row, &execution.columns, &mut cells) {
+                break 'rows End::Error(format!("cannot read a result row: {e}"));
+            }
+            writer.write_row(&cells);
+            written += 1;
+            if writer.buffered() >= CHUNK_BYTES && body.send(Bytes::from(writer.take_chunk())).await.is_err() {
+                return; // the client went away; dropping the transaction rolls it back
+            }
+        }
+        if exhausted {
+            break End::Complete;
+        }
+        match transaction.query_portal(&portal, BATCH_ROWS).await {
+            Ok(rows) if rows.is_empty() => break End::Complete,
+            Ok(rows) => batch = rows,
+            Err(e) => break End::Error(fail(e).message().to_string()),
+        }
+    };
+    let _ = body.send(Bytes::from(writer.finish(end))).await;
+}
+
+/// Decodes one row into cells, by the column types the SQL cast them to.
+pub fn decode_row(row: &Row, columns: &[ResultColumn], cells: &mut Vec<Cell>) -> Result<(), tokio_postgres::Error> {
+    cells.clear();
+    for (i, column) in columns.iter().enumerate() {
+        let cell = match column.value_type {
+            ValueType::Boolean => row.try_get::<_, Option<bool>>(i)?.map_or(Cell::Null, Cell::Boolean),
+            ValueType::SmallInt => row.try_get::<_, Option<i16>>(i)?.map_or(Cell::Null, Cell::Short),
+            ValueType::Integer => row.try_get::<_, Option<i32>>(i)?.map_or(Cell::Null, Cell::Int),
+            ValueType::BigInt => row.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Long),
+            ValueType::Real => row.try_get::<_, Option<f32>>(i)?.map_or(Cell::Null, Cell::Float),
+            ValueType::Double => row.try_get::<_, Option<f64>>(i)?.map_or(Cell::Null, Cell::Double),
+            ValueType::String | ValueType::Null => row.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
+            ValueType::Timestamp => row.try_get::<_, Option<chrono::NaiveDateTime>>(i)?.map_or(Cell::Null, Cell::Timestamp),
+            ValueType::RealArray => row.try_get::<_, Option<Vec<Option<f32>>>>(i)?.map_or(Cell::Null, Cell::FloatArray),
+            ValueType::Point | ValueType::Circle | ValueType::Polygon | ValueType::DoubleArray => {
+                row.try_get::<_, Option<Vec<Option<f64>>>>(i)?.map_or(Cell::Null, Cell::DoubleArray)
+            }
+        };
+        cells.push(cell);
+    }
+    Ok(())
+}
