@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod service;
+pub mod uws;
 pub mod votable;
 pub mod xml;
 

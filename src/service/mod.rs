@@ -25,12 +25,19 @@ pub struct AppState {
     /// Connections as the read-only query role: everything a user's query touches.
     pub query_pool: deadpool_postgres::Pool,
     pub up_since: DateTime<Utc>,
+    /// UWS jobs (TAP /async), in the database.
+    pub jobs: crate::uws::JobStore,
+    /// Wakes the job runner when a job is queued here.
+    pub job_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
     pub fn new(config: Config, catalog: Catalog, database: &Database) -> Result<AppState, crate::db::DbError> {
+        let admin_pool = database.pool(None)?;
         Ok(AppState {
-            admin_pool: database.pool(None)?,
+            jobs: crate::uws::JobStore::new(admin_pool.clone()),
+            job_signal: std::sync::Arc::new(tokio::sync::Notify::new()),
+            admin_pool,
             query_pool: database.pool(Some(QUERY_ROLE))?,
             config,
             catalog,
@@ -54,6 +61,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let shutdown_timeout = state.config.service.shutdown_timeout_s;
     let request_max_bytes = state.config.limits.request_max_bytes;
     let state = aw::Data::new(state);
+    tap::runner::spawn(state.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

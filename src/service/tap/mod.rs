@@ -2,9 +2,11 @@
 //! tables, availability), and the root page.
 
 mod capabilities;
+mod jobs;
 pub mod params;
 mod request;
 pub mod run;
+pub mod runner;
 mod sync;
 mod tables;
 
@@ -20,7 +22,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/tap/sync").route(web::get().to(sync::sync)).route(web::post().to(sync::sync)))
         .service(web::resource("/tap/capabilities").route(web::get().to(capabilities::capabilities)))
         .service(web::resource("/tap/tables").route(web::get().to(tables::tableset)))
-        .service(web::resource("/tap/tables/{name}").route(web::get().to(tables::table)));
+        .service(web::resource("/tap/tables/{name}").route(web::get().to(tables::table)))
+        .service(web::resource("/tap/async").route(web::get().to(jobs::list)).route(web::post().to(jobs::create)))
+        .service(
+            web::resource("/tap/async/{id}")
+                .route(web::get().to(jobs::job))
+                .route(web::post().to(jobs::post_job))
+                .route(web::delete().to(jobs::delete)),
+        )
+        .service(web::resource("/tap/async/{id}/results/result").route(web::get().to(jobs::result)))
+        .service(
+            web::resource("/tap/async/{id}/{attribute}")
+                .route(web::get().to(jobs::attribute))
+                .route(web::post().to(jobs::set_attribute)),
+        );
 }
 
 /// A DALI error document (DALI 1.1 section 5.2) with an HTTP status.

@@ -39,6 +39,11 @@ impl Params {
                 )));
             }
         }
+        // Text in PostgreSQL cannot hold NUL: refuse it here, with a message, rather than fail
+        // deeper down.
+        if let Some((name, _)) = pairs.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(ParamError(format!("parameter {} contains a NUL character", name.replace('\0', "\\0"))));
+        }
         Ok(Params { pairs })
     }
 

@@ -1,10 +1,14 @@
 //! The parameters of a TAP query (TAP 1.1 section 2.3), checked: LANG, QUERY, MAXREC,
 //! RESPONSEFORMAT / FORMAT, RUNID, REQUEST.
 
+use std::time::Duration;
+
 use super::params::{ParamError, Params};
-use crate::adql::Version;
+use super::run::Execution;
+use crate::adql::{compile, Context, Options, Version};
 use crate::config::LimitsConfig;
-use crate::votable::Format;
+use crate::service::AppState;
+use crate::votable::{DocumentInfo, Format};
 
 /// A checked query request.
 #[derive(Debug, Clone)]
@@ -50,5 +54,22 @@ impl QueryRequest {
             return Err(ParamError("UPLOAD is not supported yet by this service".into()));
         }
         Ok(QueryRequest { version, query: query.to_string(), maxrec, format, runid: params.get("RUNID").map(str::to_string) })
+    }
+}
+
+impl QueryRequest {
+    /// Checks and translates the query for running with the given execution duration; the
+    /// error is the message for the user (ADQL syntax or semantics).
+    pub fn execution(&self, state: &AppState, timeout: Duration) -> Result<Execution, String> {
+        let context = Context { catalog: &state.catalog, uploads: &[], functions: &state.functions };
+        // One row more than MAXREC: its presence tells an overflow from an exact fit.
+        let options = Options { row_limit: Some(self.maxrec.saturating_add(1)) };
+        let compiled = compile(&self.query, self.version, &context, &options).map_err(|e| e.to_string())?;
+        let mut info = DocumentInfo { query: Some(self.query.clone()), infos: Vec::new(), table_name: Some("result".into()) };
+        info.infos.push(("service_version".into(), format!("dfbs-vo {}", crate::VERSION)));
+        if let Some(runid) = &self.runid {
+            info.infos.push(("RUNID".into(), runid.clone()));
+        }
+        Ok(Execution { sql: compiled.sql, columns: compiled.columns, maxrec: self.maxrec, format: self.format, info, timeout })
     }
 }

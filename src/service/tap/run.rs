@@ -45,17 +45,43 @@ impl ExecError {
     }
 }
 
+/// How a streamed result ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub rows: u64,
+    pub end: End,
+}
+
+/// A running query: its result document as a stream of chunks, how it ended (once the body
+/// has been consumed), and a handle to cancel it in the database.
+pub struct Started<S> {
+    pub body: S,
+    pub outcome: oneshot::Receiver<Outcome>,
+    pub cancel: tokio_postgres::CancelToken,
+}
+
 /// Starts the query; once its first rows are there (or it has ended), returns the body.
-pub async fn start(pool: &deadpool_postgres::Pool, execution: Execution) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + use<>, ExecError> {
+pub async fn start(
+    pool: &deadpool_postgres::Pool,
+    execution: Execution,
+) -> Result<Started<impl Stream<Item = Result<Bytes, std::io::Error>> + use<>>, ExecError> {
     let client = pool.get().await.map_err(|e| ExecError::Service(format!("the catalogue database is not available: {e}")))?;
+    let cancel = client.cancel_token();
     let (ready_tx, ready_rx) = oneshot::channel::<Result<(), ExecError>>();
+    let (outcome_tx, outcome_rx) = oneshot::channel::<Outcome>();
     let (body_tx, body_rx) = mpsc::channel::<Bytes>(4);
     tokio::spawn(async move {
         let mut client = client;
-        produce(&mut client, execution, ready_tx, body_tx).await;
+        if let Some(outcome) = produce(&mut client, execution, ready_tx, body_tx).await {
+            let _ = outcome_tx.send(outcome);
+        }
     });
     match ready_rx.await {
-        Ok(Ok(())) => Ok(futures_util::stream::unfold(body_rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) })),
+        Ok(Ok(())) => Ok(Started {
+            body: futures_util::stream::unfold(body_rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) }),
+            outcome: outcome_rx,
+            cancel,
+        }),
         Ok(Err(error)) => Err(error),
         Err(_) => Err(ExecError::Service("internal error: the query task ended unexpectedly".into())),
     }
@@ -76,38 +102,40 @@ pub fn database_message(error: &tokio_postgres::Error, timeout: Duration) -> Exe
     }
 }
 
+/// Runs the query into `body`; None when it never started (the error went to `ready`) or
+/// the reader went away.
 async fn produce(
     client: &mut deadpool_postgres::Object,
     execution: Execution,
     ready: oneshot::Sender<Result<(), ExecError>>,
     body: mpsc::Sender<Bytes>,
-) {
+) -> Option<Outcome> {
     let timeout = execution.timeout;
     let fail = |e: tokio_postgres::Error| database_message(&e, timeout);
     let transaction = match client.build_transaction().read_only(true).start().await {
         Ok(t) => t,
         Err(e) => {
             let _ = ready.send(Err(fail(e)));
-            return;
+            return None;
         }
     };
     let setup = format!("SET LOCAL statement_timeout = {}", timeout.as_millis().max(1));
     if let Err(e) = transaction.batch_execute(&setup).await {
         let _ = ready.send(Err(fail(e)));
-        return;
+        return None;
     }
     let statement = match transaction.prepare(&execution.sql).await {
         Ok(s) => s,
         Err(e) => {
             let _ = ready.send(Err(fail(e)));
-            return;
+            return None;
         }
     };
     let portal = match transaction.bind(&statement, &[]).await {
         Ok(p) => p,
         Err(e) => {
             let _ = ready.send(Err(fail(e)));
-            return;
+            return None;
         }
     };
     // The first batch decides between an error document and a result.
@@ -115,11 +143,11 @@ async fn produce(
         Ok(rows) => rows,
         Err(e) => {
             let _ = ready.send(Err(fail(e)));
-            return;
+            return None;
         }
     };
     if ready.send(Ok(())).is_err() {
-        return;
+        return None;
     }
     let mut writer = ResultWriter::new(execution.format, &execution.columns, &execution.info);
     let mut cells: Vec<Cell> = Vec::with_capacity(execution.columns.len());
@@ -139,7 +167,7 @@ async fn produce(
             writer.write_row(&cells);
             written += 1;
             if writer.buffered() >= CHUNK_BYTES && body.send(Bytes::from(writer.take_chunk())).await.is_err() {
-                return; // the client went away; dropping the transaction rolls it back
+                return None; // the reader went away; dropping the transaction rolls it back
             }
         }
         if exhausted {
@@ -151,7 +179,8 @@ async fn produce(
             Err(e) => break End::Error(fail(e).message().to_string()),
         }
     };
-    let _ = body.send(Bytes::from(writer.finish(end))).await;
+    let _ = body.send(Bytes::from(writer.finish(end.clone()))).await;
+    Some(Outcome { rows: written, end })
 }
 
 /// Decodes one row into cells, by the column types the SQL cast them to.

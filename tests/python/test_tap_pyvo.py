@@ -1,0 +1,72 @@
+"""The TAP service as pyvo and astropy users see it."""
+import io
+import urllib.parse
+import urllib.request
+import warnings
+
+import pytest
+import pyvo
+from astropy.io import votable
+from astropy.table import Table
+
+
+def test_search_returns_rows_with_metadata(tap):
+    result = tap.search("SELECT TOP 10 specid, ra, dec, magb FROM dfbs.spectra ORDER BY specid")
+    table = result.to_table()
+    assert len(table) == 10
+    assert table["ra"].unit == "deg"
+    assert result.fieldname_with_ucd("pos.eq.ra;meta.main") == "ra"
+
+
+def test_cone_search_via_adql(tap):
+    result = tap.search("SELECT specid FROM dfbs.spectra "
+                        "WHERE CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 10.0, 20.0, 0.015)) = 1")
+    assert 1 <= len(result) < 10
+
+
+def test_maxrec_overflow_warns(tap):
+    with pytest.warns(Warning, match="(?i)overflow|truncat|partial"):
+        result = tap.search("SELECT specid FROM dfbs.spectra", maxrec=7)
+    assert len(result) == 7
+
+
+def test_bad_query_raises_our_message(tap):
+    with pytest.raises(pyvo.dal.DALQueryError, match="did you mean magb"):
+        tap.search("SELECT mgb FROM dfbs.spectra")
+
+
+def test_tables_and_describe(tap):
+    tables = tap.tables
+    names = [t.name for t in tables]
+    assert "dfbs.spectra" in names and "tap_schema.columns" in names
+    spectra = tables["dfbs.spectra"]
+    columns = {c.name: c for c in spectra.columns}
+    assert columns["ra"].unit == "deg"
+    assert columns["flux"].datatype.arraysize == "136"
+    tap.describe()
+
+
+def test_unicode_and_nulls_round_trip(tap):
+    table = tap.search("SELECT objectid, magb FROM dfbs.spectra WHERE specid = 'fbs0002-unicode'").to_table()
+    assert table["objectid"][0] == "Ünïcødé ✓"
+    assert table["magb"].mask[0]
+
+
+@pytest.mark.parametrize("fmt", ["votable", "votable/td", "votable/b", "votable/b2",
+                                 "application/x-votable+xml", "csv", "text/csv", "tsv",
+                                 "text/tab-separated-values"])
+def test_astropy_reads_every_format(service, fmt):
+    query = "SELECT TOP 20 specid, ra, dec, magb, sp_class, flux FROM dfbs.spectra ORDER BY specid"
+    url = service.url + "/tap/sync?" + urllib.parse.urlencode(
+        {"LANG": "ADQL", "QUERY": query, "RESPONSEFORMAT": fmt})
+    data = urllib.request.urlopen(url, timeout=60).read()
+    if "csv" in fmt:
+        table = Table.read(io.BytesIO(data), format="ascii.csv")
+    elif "tsv" in fmt or "tab-separated" in fmt:
+        table = Table.read(io.BytesIO(data), format="ascii.tab")
+    else:
+        table = votable.parse_single_table(io.BytesIO(data)).to_table()
+    assert len(table) == 20
+    assert list(table.colnames[:4]) == ["specid", "ra", "dec", "magb"]
+    assert table["specid"][0] == "fbs0001-1"
+    assert abs(float(table["ra"][0]) - 10.01) < 1e-12
