@@ -12,7 +12,15 @@
 //!   streaming began, which closes the document cleanly with QUERY_STATUS ERROR).
 //! - [`error_document`]: the DALI 1.1 error VOTable.
 
+mod base64;
+mod binary;
+mod column;
+mod delimited;
+mod escape;
 mod format;
+mod number;
+mod tabledata;
+mod text;
 mod writer;
 
 pub use format::Format;

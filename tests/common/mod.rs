@@ -98,18 +98,40 @@ impl HttpResponse {
     }
 }
 
-/// A plain HTTP/1.0 GET (enough for testing our own server without a client library).
+/// Splits a raw HTTP/1.1 response, de-chunking a chunked body.
+fn parse_response(raw: &[u8]) -> HttpResponse {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4).unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let (status_line, headers) = head.trim_end().split_once("\r\n").unwrap_or((head.trim_end(), ""));
+    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut body = raw[split..].to_vec();
+    let chunked = headers.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest: &[u8] = &body;
+        while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..line_end]).trim(), 16).unwrap_or(0);
+            if size == 0 {
+                break;
+            }
+            let start = line_end + 2;
+            out.extend_from_slice(&rest[start..(start + size).min(rest.len())]);
+            rest = &rest[(start + size + 2).min(rest.len())..];
+        }
+        body = out;
+    }
+    HttpResponse { status, headers: headers.to_string(), body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+/// A plain HTTP/1.1 GET with Connection: close (enough for testing our own server without a
+/// client library).
 pub fn http_get(address: &str, path: &str) -> std::io::Result<HttpResponse> {
     let mut stream = std::net::TcpStream::connect(address)?;
     stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\nConnection: close\r\n\r\n")?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
-    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Ok(HttpResponse { status, headers: headers.to_string(), body: body.to_string() })
+    Ok(parse_response(&raw))
 }
 
 /// A loopback port nobody listens on right now.
@@ -213,16 +235,12 @@ pub fn http_post_form(address: &str, path: &str, form: &[(&str, &str)]) -> std::
     stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
     write!(
         stream,
-        "POST {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
-    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Ok(HttpResponse { status, headers: headers.to_string(), body: body.to_string() })
+    Ok(parse_response(&raw))
 }
 
 /// Runs SQL on the private cluster of a running test server (as its administrator).
