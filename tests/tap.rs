@@ -52,7 +52,7 @@ fn tables_are_schema_valid_and_complete() {
     for table in catalog().tables() {
         assert!(all.contains(&format!("<name>{}</name>", table.qualified_name())));
         for column in &table.columns {
-            assert!(all.contains(&format!("<name>{}</name>", column.name)));
+            assert!(all.contains(&format!("<name>{}</name>", dfbs_vo::xml::escape(&column.published_name()))));
         }
     }
     let min = http_get(address, "/tap/tables?detail=min").unwrap().body;
@@ -159,4 +159,28 @@ fn tap_schema_is_queryable() {
     let r = sync("SELECT table_name, column_name, datatype, arraysize, xtype, \"size\" FROM TAP_SCHEMA.columns WHERE table_name = 'dfbs.spectra' AND column_name = 'flux'", "");
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("<TD>136</TD>"), "{}", r.body);
+}
+
+#[test]
+fn examples_are_served_and_every_example_runs() {
+    let address = &service().server.address;
+    let response = http_get(address, "/tap/examples").unwrap();
+    assert_eq!(response.status, 200);
+    assert!(response.header("content-type").unwrap_or_default().starts_with("application/xhtml+xml"));
+    assert!(response.body.contains("vocab=\"http://www.ivoa.net/rdf/examples#\""));
+    // Well-formed XML (xmllint without a schema).
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &response.body).unwrap();
+    let out = std::process::Command::new("xmllint").args(["--noout", "--nonet"]).arg(file.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let examples = dfbs_vo::service::tap::examples::load(&project_dir().join("tap")).unwrap();
+    assert!(examples.len() >= 5);
+    for example in &examples {
+        assert!(response.body.contains(&format!("id=\"{}\"", example.id)));
+        let r = sync(&example.query, "");
+        assert_eq!(r.status, 200, "example {} fails: {}", example.id, r.body);
+        assert!(r.body.contains("value=\"OK\""), "example {}: {}", example.id, r.body);
+    }
+    // Declared in the capabilities, as it exists.
+    assert!(http_get(address, "/tap/capabilities").unwrap().body.contains("ivo://ivoa.net/std/DALI#examples"));
 }

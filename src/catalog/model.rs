@@ -130,9 +130,20 @@ pub struct Column {
     pub indexed: bool,
     #[serde(default)]
     pub std: bool,
+    /// The name is an ADQL reserved word (TAP_SCHEMA.columns."size"): it is published
+    /// delimited, `"size"` (TAP 1.1 section 4.3), and queries must quote it.
+    #[serde(default)]
+    pub delimited: bool,
     /// 1-based position in the table, from the declaration order.
     #[serde(skip)]
     pub column_index: i32,
+}
+
+impl Column {
+    /// The name as TAP_SCHEMA and VOSI tables publish it: delimited when it is a reserved word.
+    pub fn published_name(&self) -> String {
+        if self.delimited { format!("\"{}\"", self.name) } else { self.name.clone() }
+    }
 }
 
 /// A foreign key from the declaring table to `target_table` (TAP_SCHEMA.keys).

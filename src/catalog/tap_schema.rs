@@ -93,7 +93,7 @@ impl TapSchemaRows {
                 for column in &table.columns {
                     rows.columns.push(ColumnRow {
                         table_name: table_name.clone(),
-                        column_name: column.name.clone(),
+                        column_name: column.published_name(),
                         utype: non_empty(&column.utype),
                         ucd: non_empty(&column.ucd),
                         unit: non_empty(&column.unit),

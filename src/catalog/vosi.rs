@@ -87,7 +87,7 @@ fn write_column(out: &mut String, column: &Column, indent: usize) {
     } else {
         out.push_str(&format!("{pad}<column>\n"));
     }
-    element(out, indent + 2, "name", &column.name);
+    element(out, indent + 2, "name", &column.published_name());
     element(out, indent + 2, "description", &column.description);
     for (tag, value) in [("unit", &column.unit), ("ucd", &column.ucd), ("utype", &column.utype)] {
         if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {

@@ -27,14 +27,21 @@ pub enum DbError {
     Cluster(String),
     #[error("{path}: {error}")]
     Io { path: PathBuf, error: std::io::Error },
-    #[error("PostgreSQL: {0}")]
-    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL: {}", migrate::postgres_message(.0))]
+    Postgres(tokio_postgres::Error),
     #[error("{0}")]
     Migration(String),
     #[error("the database and the table metadata in tap/ disagree:\n  - {}", .0.join("\n  - "))]
     Disagreement(Vec<String>),
     #[error("database configuration: {0}")]
     Config(String),
+}
+
+// Not `#[from]`: that would make the error its own source and print it twice in chains.
+impl From<tokio_postgres::Error> for DbError {
+    fn from(error: tokio_postgres::Error) -> DbError {
+        DbError::Postgres(error)
+    }
 }
 
 impl DbError {
@@ -94,12 +101,26 @@ impl Database {
                 Ok(false)
             }
             Target::Private(cluster) => {
-                let c = cluster.clone();
-                let started = tokio::task::spawn_blocking(move || c.start())
-                    .await
-                    .map_err(|e| DbError::Cluster(e.to_string()))??;
-                self.create_database_if_missing(cluster).await?;
-                Ok(started)
+                // A cluster that is still shutting down (a previous instance stopping it) or
+                // starting up answers 57P03 for a moment: wait and try again, starting it
+                // anew if it has stopped meanwhile.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                let mut started_here = false;
+                loop {
+                    let c = cluster.clone();
+                    started_here |= tokio::task::spawn_blocking(move || c.start())
+                        .await
+                        .map_err(|e| DbError::Cluster(e.to_string()))??;
+                    match self.create_database_if_missing(cluster).await {
+                        Err(DbError::Postgres(e))
+                            if e.code().is_some_and(|c| c.code() == "57P03") && std::time::Instant::now() < deadline =>
+                        {
+                            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                        }
+                        Err(e) => return Err(e),
+                        Ok(()) => return Ok(started_here),
+                    }
+                }
             }
         }
     }

@@ -25,6 +25,8 @@ pub struct AppState {
     /// Connections as the read-only query role: everything a user's query touches.
     pub query_pool: deadpool_postgres::Pool,
     pub up_since: DateTime<Utc>,
+    /// The DALI examples (tap/examples/).
+    pub examples: Vec<tap::examples::Example>,
     /// UWS jobs (TAP /async), in the database.
     pub jobs: crate::uws::JobStore,
     /// Wakes the job runner when a job is queued here.
@@ -32,8 +34,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, catalog: Catalog, database: &Database) -> Result<AppState, crate::db::DbError> {
+    pub fn new(config: Config, catalog: Catalog, database: &Database) -> anyhow::Result<AppState> {
         let admin_pool = database.pool(None)?;
+        let examples = tap::examples::load(&config.tap_dir()).map_err(anyhow::Error::msg)?;
         Ok(AppState {
             jobs: crate::uws::JobStore::new(admin_pool.clone()),
             job_signal: std::sync::Arc::new(tokio::sync::Notify::new()),
@@ -42,6 +45,7 @@ impl AppState {
             config,
             catalog,
             functions: crate::adql::FunctionRegistry::standard(),
+            examples,
             up_since: Utc::now(),
         })
     }
@@ -67,6 +71,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
             .app_data(state.clone())
             .app_data(aw::PayloadConfig::new(request_max_bytes))
             .app_data(aw::FormConfig::default().limit(request_max_bytes))
+            .wrap(actix_web::middleware::DefaultHeaders::new().add(("Server", concat!("dfbs-vo/", env!("CARGO_PKG_VERSION")))))
             .wrap_fn(|request, service| {
                 let method = request.method().clone();
                 let path = request.path().to_string();

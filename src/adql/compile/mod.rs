@@ -825,3 +825,22 @@ mod tests {
         compile_on_small_stack(derived).unwrap();
     }
 }
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::*;
+
+    /// A published column whose name is an ADQL reserved word must be declared delimited
+    /// (and only such a column), so that TAP_SCHEMA tells clients to quote it.
+    #[test]
+    fn reserved_column_names_are_declared_delimited() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tap");
+        let catalog = Catalog::load_dir(&dir).unwrap();
+        for table in catalog.tables() {
+            for column in &table.columns {
+                let reserved = crate::adql::reserved::is_reserved(&column.name, Version::V2_1);
+                assert_eq!(column.delimited, reserved, "{}.{}", table.qualified_name(), column.name);
+            }
+        }
+    }
+}

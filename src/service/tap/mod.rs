@@ -2,6 +2,7 @@
 //! tables, availability), and the root page.
 
 mod capabilities;
+pub mod examples;
 mod jobs;
 pub mod params;
 mod request;
@@ -22,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/tap/sync").route(web::get().to(sync::sync)).route(web::post().to(sync::sync)))
         .service(web::resource("/tap/capabilities").route(web::get().to(capabilities::capabilities)))
         .service(web::resource("/tap/tables").route(web::get().to(tables::tableset)))
+        .service(web::resource("/tap/examples").route(web::get().to(examples::examples)))
         .service(web::resource("/tap/tables/{name}").route(web::get().to(tables::table)))
         .service(web::resource("/tap/async").route(web::get().to(jobs::list)).route(web::post().to(jobs::create)))
         .service(
@@ -51,6 +53,7 @@ async fn root(state: super::State) -> HttpResponse {
          <li><a href=\"{base}/tap/capabilities\">capabilities</a></li>\n\
          <li><a href=\"{base}/tap/tables\">tables</a></li>\n\
          <li><a href=\"{base}/tap/availability\">availability</a></li>\n\
+         <li><a href=\"{base}/tap/examples\">example queries</a></li>\n\
          <li>synchronous queries: <code>{base}/tap/sync?LANG=ADQL&amp;QUERY=...</code></li>\n</ul></body></html>\n",
         title = crate::xml::escape(&state.config.service.title),
     );
