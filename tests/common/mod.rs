@@ -174,7 +174,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Server {
-        let address = format!("127.0.0.1:{}", free_port());
+        Server::start_at(data_dir, &format!("127.0.0.1:{}", free_port()))
+    }
+
+    /// A server on a given address (to restart one where clients expect it).
+    pub fn start_at(data_dir: &Path, address: &str) -> Server {
+        let address = address.to_string();
         let child = dfbs_vo(data_dir)
             .args(["serve", "--listen", &address])
             .env("DFBS__SERVICE__BASE_URL", format!("http://{address}"))

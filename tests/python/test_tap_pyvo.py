@@ -71,3 +71,25 @@ def test_astropy_reads_every_format(service, fmt):
     assert list(table.colnames[:4]) == ["specid", "ra", "dec", "magb"]
     assert table["specid"][0] == "fbs0001-1"
     assert abs(float(table["ra"][0]) - 10.01) < 1e-12
+
+
+def test_run_async(tap):
+    result = tap.run_async("SELECT TOP 15 specid, ra FROM dfbs.spectra ORDER BY specid")
+    assert len(result) == 15
+
+
+def test_submit_job_wait_fetch_delete(tap):
+    job = tap.submit_job("SELECT specid, magb FROM dfbs.spectra WHERE magb < 13", runid="pyvo-test")
+    assert job.phase == "PENDING"
+    job.run()
+    job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=60)
+    assert job.phase == "COMPLETED"
+    assert job.result_uri.endswith("/results/result")
+    table = job.fetch_result().to_table()
+    assert len(table) > 0 and (table["magb"] < 13).all()
+    job.delete()
+
+
+def test_async_error_raises_our_message(tap):
+    with pytest.raises(pyvo.dal.DALQueryError, match="did you mean magb"):
+        tap.run_async("SELECT mgb FROM dfbs.spectra")
