@@ -7,6 +7,8 @@
 //! a fixed-size array), the VALUES null sentinel of the FIELD for integers, '?' for booleans
 //! and an empty string or array for variable-length values.
 //!
+//! Geometries that are no valid DALI value (see `Geometry::accepts`) are written as NULL.
+//!
 //! Fixed-size arrays and strings have no count and are padded (NaN, NUL) or cut to their
 //! size; variable-length ones start with a 4-byte element count. `char` strings are 7-bit
 //! ASCII (a non-ASCII character would become '?', but only timestamps are written as
@@ -89,6 +91,14 @@ fn write_value(out: &mut Vec<u8>, kind: Kind, cell: &Cell, scratch: &mut Vec<u8>
                 false
             }
         },
+        Kind::Geometry(geometry) => {
+            if geometry.accepts_cell(cell) {
+                write_value(out, Kind::DoubleArray(geometry.shape()), cell, scratch)
+            } else {
+                null_array(out, geometry.shape(), &f64::NAN.to_be_bytes());
+                false
+            }
+        }
         Kind::DoubleArray(shape) => match cell {
             Cell::DoubleArray(values) => {
                 array(out, shape, values, 8, |out, v| out.extend_from_slice(&v.unwrap_or(f64::NAN).to_be_bytes()));
@@ -220,13 +230,24 @@ mod tests {
         let row = [Cell::Int(258), Cell::Null, Cell::Text("é𝄞".into()), Cell::DoubleArray(vec![Some(1.0), None]), Cell::Boolean(true)];
         let mut out = Vec::new();
         write_row(&mut out, &cols, &row, true, &mut Vec::new());
-        let mut expected = vec![0b0100_0000];
+        // The point with a NULL coordinate is no valid point: NULL.
+        let mut expected = vec![0b0101_0000];
         expected.extend_from_slice(&[0, 0, 1, 2]);
         expected.extend_from_slice(&f64::NAN.to_be_bytes());
         expected.extend_from_slice(&[0, 0, 0, 3, 0x00, 0xE9, 0xD8, 0x34, 0xDD, 0x1E]);
-        expected.extend_from_slice(&1.0f64.to_be_bytes());
+        expected.extend_from_slice(&f64::NAN.to_be_bytes());
         expected.extend_from_slice(&f64::NAN.to_be_bytes());
         expected.push(b'T');
+        assert_eq!(out, expected);
+        out.clear();
+        let row = [Cell::Int(-1), Cell::Double(0.5), Cell::Text(String::new()), Cell::DoubleArray(vec![Some(1.0), Some(-2.0)]), Cell::Boolean(false)];
+        write_row(&mut out, &cols, &row, true, &mut Vec::new());
+        let mut expected = vec![0, 0xff, 0xff, 0xff, 0xff];
+        expected.extend_from_slice(&0.5f64.to_be_bytes());
+        expected.extend_from_slice(&[0, 0, 0, 0]);
+        expected.extend_from_slice(&1.0f64.to_be_bytes());
+        expected.extend_from_slice(&(-2.0f64).to_be_bytes());
+        expected.push(b'F');
         assert_eq!(out, expected);
     }
 

@@ -55,6 +55,9 @@ pub enum Kind {
     Double,
     FloatArray(Shape),
     DoubleArray(Shape),
+    /// A DALI geometry (xtype point, circle, polygon): double arrays whose values must
+    /// have the shape of the xtype; others are written as NULL (see [`Geometry::accepts`]).
+    Geometry(Geometry),
     /// `char` (7-bit ASCII: used for timestamps, which are ASCII by construction).
     Ascii(Shape),
     /// `unicodeChar` (UTF-16 code units in BINARY/BINARY2): every other string column, so
@@ -72,7 +75,15 @@ impl Kind {
             Datatype::Long => Kind::Long,
             Datatype::Float if column.arraysize.is_some() => Kind::FloatArray(Shape::of(column.arraysize)),
             Datatype::Float => Kind::Float,
-            Datatype::Double if column.arraysize.is_some() => Kind::DoubleArray(Shape::of(column.arraysize)),
+            Datatype::Double if column.arraysize.is_some() => {
+                let shape = Shape::of(column.arraysize);
+                match (column.xtype.as_deref(), shape) {
+                    (Some("point"), Shape::Fixed(2)) => Kind::Geometry(Geometry::Point),
+                    (Some("circle"), Shape::Fixed(3)) => Kind::Geometry(Geometry::Circle),
+                    (Some("polygon"), _) => Kind::Geometry(Geometry::Polygon(shape)),
+                    _ => Kind::DoubleArray(shape),
+                }
+            }
             Datatype::Double => Kind::Double,
             Datatype::Char | Datatype::UnicodeChar => {
                 if column.xtype.as_deref() == Some("timestamp") {
@@ -92,7 +103,7 @@ impl Kind {
             Kind::Int => "int",
             Kind::Long => "long",
             Kind::Float | Kind::FloatArray(_) => "float",
-            Kind::Double | Kind::DoubleArray(_) => "double",
+            Kind::Double | Kind::DoubleArray(_) | Kind::Geometry(_) => "double",
             Kind::Ascii(_) => "char",
             Kind::Unicode(_) => "unicodeChar",
         }
@@ -103,6 +114,7 @@ impl Kind {
             Kind::FloatArray(shape) | Kind::DoubleArray(shape) | Kind::Ascii(shape) | Kind::Unicode(shape) => {
                 Some(shape.arraysize())
             }
+            Kind::Geometry(geometry) => Some(geometry.shape().arraysize()),
             _ => None,
         }
     }
@@ -115,6 +127,56 @@ impl Kind {
             Kind::Int => Some(i64::from(i32::MIN)),
             Kind::Long => Some(i64::MIN),
             _ => None,
+        }
+    }
+}
+
+/// The DALI 1.1 geometries (section 3.3.5 to 3.3.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Geometry {
+    /// double[2]: longitude, latitude.
+    Point,
+    /// double[3]: centre longitude, latitude, radius.
+    Circle,
+    /// double[*]: at least three vertices, longitude and latitude each.
+    Polygon(Shape),
+}
+
+impl Geometry {
+    pub fn shape(self) -> Shape {
+        match self {
+            Geometry::Point => Shape::Fixed(2),
+            Geometry::Circle => Shape::Fixed(3),
+            Geometry::Polygon(shape) => shape,
+        }
+    }
+
+    /// Whether coordinates make a value of this geometry: the right count, all finite. A
+    /// point with one NaN coordinate or a polygon with an odd count is no valid DALI value
+    /// (votlint reports them as errors), so the writers write such values as NULL.
+    pub fn accepts(self, len: usize, all_finite: bool) -> bool {
+        all_finite
+            && match self {
+                Geometry::Point => len == 2,
+                Geometry::Circle => len == 3,
+                Geometry::Polygon(shape) => {
+                    len.is_multiple_of(2)
+                        && len >= 6
+                        && match shape {
+                            Shape::Fixed(n) => len == n,
+                            Shape::AtMost(n) => len <= n,
+                            Shape::Variable => true,
+                        }
+                }
+            }
+    }
+
+    /// Whether the coordinates of a cell make a value of this geometry.
+    pub fn accepts_cell(self, cell: &Cell) -> bool {
+        match cell {
+            Cell::DoubleArray(values) => self.accepts(values.len(), values.iter().all(|v| v.is_some_and(f64::is_finite))),
+            Cell::FloatArray(values) => self.accepts(values.len(), values.iter().all(|v| v.is_some_and(f32::is_finite))),
+            _ => false,
         }
     }
 }
@@ -230,12 +292,31 @@ mod tests {
     #[test]
     fn kinds_follow_the_metadata() {
         let kind = |t| Kind::of(&ResultColumn::computed("c".into(), t));
-        assert_eq!(kind(ValueType::Point), Kind::DoubleArray(Shape::Fixed(2)));
-        assert_eq!(kind(ValueType::Polygon), Kind::DoubleArray(Shape::Variable));
+        assert_eq!(kind(ValueType::Point), Kind::Geometry(Geometry::Point));
+        assert_eq!(kind(ValueType::Polygon), Kind::Geometry(Geometry::Polygon(Shape::Variable)));
+        assert_eq!(kind(ValueType::DoubleArray), Kind::DoubleArray(Shape::Variable));
+        assert_eq!(kind(ValueType::Circle).arraysize().as_deref(), Some("3"));
         assert_eq!(kind(ValueType::String), Kind::Unicode(Shape::Variable));
         assert_eq!(kind(ValueType::Timestamp), Kind::Ascii(Shape::Variable));
         assert_eq!(kind(ValueType::SmallInt).datatype(), "short");
         assert_eq!(Kind::Unicode(Shape::AtMost(8)).arraysize().as_deref(), Some("8*"));
+    }
+
+    #[test]
+    fn geometries_must_have_their_shape() {
+        let cell = |v: &[f64]| Cell::DoubleArray(v.iter().map(|x| Some(*x)).collect());
+        assert!(Geometry::Point.accepts_cell(&cell(&[1.0, 2.0])));
+        assert!(!Geometry::Point.accepts_cell(&cell(&[f64::NAN, 2.0])));
+        assert!(!Geometry::Point.accepts_cell(&cell(&[1.0])));
+        assert!(!Geometry::Point.accepts_cell(&Cell::DoubleArray(vec![Some(1.0), None])));
+        assert!(Geometry::Circle.accepts_cell(&cell(&[1.0, 2.0, 0.5])));
+        assert!(!Geometry::Circle.accepts_cell(&cell(&[1.0, f64::INFINITY, 0.5])));
+        let polygon = Geometry::Polygon(Shape::Variable);
+        assert!(polygon.accepts_cell(&cell(&[0.0, 0.0, 1.0, 0.0, 1.0, 1.0])));
+        assert!(!polygon.accepts_cell(&cell(&[0.0, 0.0, 1.0, 0.0, 1.0])));
+        assert!(!polygon.accepts_cell(&cell(&[0.0, 0.0, 1.0, 0.0])));
+        assert!(!polygon.accepts_cell(&cell(&[])));
+        assert!(!polygon.accepts_cell(&Cell::Null));
     }
 
     #[test]

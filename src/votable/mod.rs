@@ -11,6 +11,27 @@
 //!   [`ResultWriter::finish`] with how the query ended (complete, overflow, or an error after
 //!   streaming began, which closes the document cleanly with QUERY_STATUS ERROR).
 //! - [`error_document`]: the DALI 1.1 error VOTable.
+//!
+//! Implementation: `writer` (document structure: header, FIELDs, INFOs, endings),
+//! `tabledata`, `binary` (BINARY and BINARY2 rows) and `delimited` (CSV, TSV) for the rows,
+//! `base64` (the streaming encoder of the binary STREAM), `column` (how each column is
+//! written), `number` (text forms of numbers and timestamps), `text` (strings of string
+//! columns) and `escape` (XML escaping into the buffer).
+//!
+//! Choices, checked against votlint (STILTS 3.4), astropy and pyvo by tests/votable.rs:
+//! - String columns are written as `unicodeChar` whatever the catalogue declares, so that any
+//!   text survives every serialisation: VOTable 1.4 `char` is 7-bit ASCII, and astropy
+//!   cannot read UTF-8 bytes in a `char` column of a BINARY/BINARY2 stream (it decodes them
+//!   as ASCII). In BINARY/BINARY2 a `unicodeChar` string is UTF-16 (arraysize counts code
+//!   units; characters beyond the BMP as surrogate pairs, which astropy and STIL decode).
+//!   Timestamps stay `char` (ASCII by construction; votlint requires `char` for
+//!   xtype="timestamp").
+//! - NULL: TABLEDATA an empty TD, except fixed-size arrays and polygons (NaN elements);
+//!   BINARY2 the null flag; BINARY NaN for floating point, the sentinel declared by
+//!   `<VALUES null="..."/>` for integers (the type's minimum; 255 for unsignedByte), '?' for
+//!   booleans, empty for strings and variable-length arrays.
+//! - Geometries (point, circle, polygon) that are no valid DALI value are written as NULL.
+//! - Strings and arrays are cut (and fixed-size ones padded) to their declared arraysize.
 
 mod base64;
 mod binary;

@@ -2,8 +2,11 @@
 //!
 //! NULL is an empty TD for every column except fixed-size arrays, where an empty cell is
 //! not a valid value (votlint: "wrong number of elements"); those get NaN in every element,
-//! which readers take as null. Strings and arrays are cut to their declared arraysize, and
-//! fixed-size arrays are padded with NaN, so every cell matches its FIELD.
+//! which readers take as null. The same holds for polygons: votlint parses an empty polygon
+//! cell as a bad number, so a NULL polygon is six NaN (three NaN vertices), the smallest
+//! polygon votlint accepts; astropy reads it as a fully masked array. Geometries that are no
+//! valid DALI value are written as NULL. Strings and arrays are cut to their declared
+//! arraysize, and fixed-size arrays are padded with NaN, so every cell matches its FIELD.
 
 use super::column::{cell_double, cell_float, integer_for, Kind, OutColumn, Shape};
 use super::{escape, number, text, Cell};
@@ -48,13 +51,18 @@ fn write_cell(out: &mut Vec<u8>, kind: Kind, cell: &Cell, scratch: &mut Vec<u8>)
             }
             _ => null_array(out, shape),
         },
-        Kind::DoubleArray(shape) => match cell {
-            Cell::DoubleArray(values) => array(out, shape, values, |out, v: &Option<f64>| number::push_f64(out, v.unwrap_or(f64::NAN))),
-            Cell::FloatArray(values) => {
-                array(out, shape, values, |out, v: &Option<f32>| number::push_f64(out, v.map_or(f64::NAN, f64::from)))
+        Kind::DoubleArray(shape) => double_array(out, shape, cell),
+        Kind::Geometry(geometry) => {
+            if geometry.accepts_cell(cell) {
+                double_array(out, geometry.shape(), cell);
+            } else {
+                match geometry.shape() {
+                    Shape::Fixed(n) => null_array(out, Shape::Fixed(n)),
+                    shape if shape.limit() >= 6 => out.extend_from_slice(b"NaN NaN NaN NaN NaN NaN"),
+                    _ => {}
+                }
             }
-            _ => null_array(out, shape),
-        },
+        }
         Kind::Ascii(shape) | Kind::Unicode(shape) => {
             if let Some(s) = text::cell_text(cell, scratch) {
                 let s = text::truncate(s, shape.limit(), matches!(kind, Kind::Unicode(_)));
@@ -67,6 +75,16 @@ fn write_cell(out: &mut Vec<u8>, kind: Kind, cell: &Cell, scratch: &mut Vec<u8>)
         out.extend_from_slice(b"<TD/>");
     } else {
         out.extend_from_slice(b"</TD>");
+    }
+}
+
+fn double_array(out: &mut Vec<u8>, shape: Shape, cell: &Cell) {
+    match cell {
+        Cell::DoubleArray(values) => array(out, shape, values, |out, v: &Option<f64>| number::push_f64(out, v.unwrap_or(f64::NAN))),
+        Cell::FloatArray(values) => {
+            array(out, shape, values, |out, v: &Option<f32>| number::push_f64(out, v.map_or(f64::NAN, f64::from)))
+        }
+        _ => null_array(out, shape),
     }
 }
 

@@ -154,8 +154,11 @@ impl ResultWriter {
 
     /// Takes the buffered bytes (the writer keeps its allocation for what follows).
     pub fn take_chunk(&mut self) -> Vec<u8> {
-        let capacity = self.out.capacity();
-        std::mem::replace(&mut self.out, Vec::with_capacity(capacity))
+        // A copy of exactly the buffered bytes: the buffer itself stays, warm, for the rows
+        // that follow, and the chunk carries no spare capacity while it is being sent.
+        let chunk = self.out.to_vec();
+        self.out.clear();
+        chunk
     }
 
     /// Ends the document and returns its last bytes (with anything still buffered).
@@ -265,4 +268,108 @@ pub fn error_document(message: &str) -> String {
     out.extend_from_slice(b"</RESOURCE>\n</VOTABLE>\n");
     // Only whole UTF-8 strings and ASCII went in.
     String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adql::ValueType;
+    use crate::catalog::{ArraySize, Datatype};
+
+    fn columns() -> Vec<ResultColumn> {
+        let mut name = ResultColumn::computed("name".into(), ValueType::String);
+        name.description = Some("The <name>".into());
+        let mut ra = ResultColumn::computed("ra".into(), ValueType::Double);
+        ra.unit = Some("deg".into());
+        ra.ucd = Some("pos.eq.ra;meta.main".into());
+        let mut n = ResultColumn::computed("n".into(), ValueType::Integer);
+        n.ucd = Some("not a ucd!".into());
+        let mut pos = ResultColumn::computed("pos".into(), ValueType::Point);
+        pos.datatype = Datatype::Double;
+        pos.arraysize = Some(ArraySize::Fixed(2));
+        vec![name, ra, n, pos]
+    }
+
+    fn info() -> DocumentInfo {
+        DocumentInfo { query: Some("SELECT 1\nFROM t".into()), infos: vec![("service".into(), "x".into())], table_name: Some("result".into()) }
+    }
+
+    #[test]
+    fn tabledata_document() {
+        let mut writer = ResultWriter::new(Format::VotableTabledata, &columns(), &info());
+        writer.write_row(&[Cell::Text("a&b".into()), Cell::Double(1.5), Cell::Int(-3), Cell::DoubleArray(vec![Some(10.0), Some(-5.25)])]);
+        writer.write_row(&[Cell::Null, Cell::Null, Cell::Null, Cell::Null]);
+        assert_eq!(writer.rows(), 2);
+        let text = String::from_utf8(writer.finish(End::Overflow)).unwrap();
+        let expected = format!(
+            "{XML_DECLARATION}{VOTABLE_START}<RESOURCE type=\"results\">
+<INFO name=\"QUERY_STATUS\" value=\"OK\"/>
+<INFO name=\"QUERY\" value=\"SELECT 1&#10;FROM t\"/>
+<INFO name=\"service\" value=\"x\"/>
+<TABLE name=\"result\">
+<FIELD name=\"name\" ID=\"name\" datatype=\"unicodeChar\" arraysize=\"*\"><DESCRIPTION>The &lt;name&gt;</DESCRIPTION></FIELD>
+<FIELD name=\"ra\" ID=\"ra\" datatype=\"double\" unit=\"deg\" ucd=\"pos.eq.ra;meta.main\"/>
+<FIELD name=\"n\" ID=\"n\" datatype=\"int\"/>
+<FIELD name=\"pos\" ID=\"pos\" datatype=\"double\" arraysize=\"2\" xtype=\"point\"/>
+<DATA><TABLEDATA>
+<TR><TD>a&amp;b</TD><TD>1.5</TD><TD>-3</TD><TD>10 -5.25</TD></TR>
+<TR><TD/><TD/><TD/><TD>NaN NaN</TD></TR>
+</TABLEDATA></DATA>
+</TABLE>
+<INFO name=\"QUERY_STATUS\" value=\"OVERFLOW\"/>
+</RESOURCE>
+</VOTABLE>
+"
+        );
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn binary2_document_ends_its_stream_on_error() {
+        let mut writer = ResultWriter::new(Format::VotableBinary2, &columns(), &info());
+        writer.write_row(&[Cell::Text("é".into()), Cell::Double(1.0), Cell::Int(2), Cell::Null]);
+        let head = writer.take_chunk();
+        assert_eq!(writer.buffered(), 0);
+        let head = String::from_utf8(head).unwrap();
+        // Flags 0x10 (the point is NULL), then the count 1 of the string: 10 00 00 00 01.
+        assert!(head.contains("<DATA><BINARY2><STREAM encoding=\"base64\">\nEAAAAAEA"), "{head}");
+        assert!(!head.contains("<VALUES"), "no sentinels in BINARY2");
+        let tail = String::from_utf8(writer.finish(End::Error("it <broke>".into()))).unwrap();
+        assert!(tail.ends_with(
+            "\n</STREAM></BINARY2></DATA>\n</TABLE>\n<INFO name=\"QUERY_STATUS\" value=\"ERROR\">it &lt;broke&gt;</INFO>\n</RESOURCE>\n</VOTABLE>\n"
+        ));
+        // The bytes of the row: 1 flag byte, 4 + 2, 8, 4, 16 = 35 bytes, 48 base64 characters.
+        let stream = format!("{}{}", head.rsplit_once('\n').unwrap().1, tail.split_once('\n').unwrap().0);
+        assert_eq!(stream.len(), 48);
+        assert!(stream.ends_with('='));
+    }
+
+    #[test]
+    fn binary_declares_integer_null_sentinels() {
+        let writer = ResultWriter::new(Format::VotableBinary, &columns(), &info());
+        let text = String::from_utf8(writer.finish(End::Complete)).unwrap();
+        assert!(text.contains("<FIELD name=\"n\" ID=\"n\" datatype=\"int\"><VALUES null=\"-2147483648\"/></FIELD>"));
+        assert!(text.contains("<DATA><BINARY><STREAM encoding=\"base64\">\n</STREAM></BINARY></DATA>"));
+    }
+
+    #[test]
+    fn csv_and_tsv_documents() {
+        let mut writer = ResultWriter::new(Format::Csv, &columns(), &info());
+        writer.write_row(&[Cell::Text("a,b".into()), Cell::Double(0.1), Cell::Null, Cell::DoubleArray(vec![Some(1.0), Some(2.0)])]);
+        assert_eq!(writer.finish(End::Overflow), b"name,ra,n,pos\r\n\"a,b\",0.1,,1 2\r\n");
+        let mut writer = ResultWriter::new(Format::Tsv, &columns(), &info());
+        writer.write_row(&[Cell::Text("a\tb".into()), Cell::Double(0.1), Cell::Int(1), Cell::Null]);
+        assert_eq!(writer.finish(End::Complete), b"name\tra\tn\tpos\na\\tb\t0.1\t1\t\n");
+    }
+
+    #[test]
+    fn error_document_has_one_status() {
+        assert_eq!(
+            error_document("bad \"query\" <here>"),
+            format!(
+                "{XML_DECLARATION}{VOTABLE_START}<RESOURCE type=\"results\">\n\
+                 <INFO name=\"QUERY_STATUS\" value=\"ERROR\">bad \"query\" &lt;here&gt;</INFO>\n</RESOURCE>\n</VOTABLE>\n"
+            )
+        );
+    }
 }
