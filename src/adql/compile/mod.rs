@@ -650,9 +650,10 @@ impl<'a> Compiler<'a> {
 
     /// Looks a table name up in the catalogue and the uploads. Returns the table's metadata
     /// and its SQL location.
-    fn find_table(&self, parts: &[Ident]) -> Result<(Table, String)> {
-        let catalog = self.context.catalog;
-        let located = |t: &Table| (t.clone(), format!("{}.{}", sql::ident(&t.schema), sql::ident(&t.name)));
+    fn find_table(&self, parts: &[Ident]) -> Result<(&'a Table, String)> {
+        let catalog: &'a Catalog = self.context.catalog;
+        let uploads: &'a [UploadTable] = self.context.uploads;
+        let located = |t: &'a Table| (t, format!("{}.{}", sql::ident(&t.schema), sql::ident(&t.name)));
         let (schema, table) = match parts {
             [table] => (None, table),
             [schema, table] => (Some(schema), table),
@@ -666,10 +667,10 @@ impl<'a> Compiler<'a> {
         };
         if let Some(schema) = schema {
             if scope::matches_name(schema, "tap_upload") {
-                if let Some(upload) = self.context.uploads.iter().find(|u| scope::matches_name(table, &u.table.name)) {
-                    return Ok((upload.table.clone(), upload.sql_name.clone()));
+                if let Some(upload) = uploads.iter().find(|u| scope::matches_name(table, &u.table.name)) {
+                    return Ok((&upload.table, upload.sql_name.clone()));
                 }
-                let names: Vec<&str> = self.context.uploads.iter().map(|u| u.table.name.as_str()).collect();
+                let names: Vec<&str> = uploads.iter().map(|u| u.table.name.as_str()).collect();
                 return Err(unknown("uploaded table", &format!("TAP_UPLOAD.{}", table.value), table, names));
             }
             let Some(s) = catalog.schemas().iter().find(|s| scope::matches_name(schema, &s.name)) else {

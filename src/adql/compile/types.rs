@@ -141,7 +141,8 @@ impl ResultColumn {
             ValueType::BigInt => (Datatype::Long, None, None),
             ValueType::Real => (Datatype::Float, None, None),
             ValueType::Double => (Datatype::Double, None, None),
-            ValueType::String | ValueType::Null => (Datatype::Char, Some(ArraySize::Variable), None),
+            // Strings are written as unicodeChar (see votable::column): announce them so.
+            ValueType::String | ValueType::Null => (Datatype::UnicodeChar, Some(ArraySize::Variable), None),
             ValueType::Timestamp => (Datatype::Char, Some(ArraySize::Variable), Some("timestamp")),
             ValueType::Point => (Datatype::Double, Some(ArraySize::Fixed(2)), Some("point")),
             ValueType::Circle => (Datatype::Double, Some(ArraySize::Fixed(3)), Some("circle")),
