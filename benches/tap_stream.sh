@@ -27,8 +27,8 @@ echo "loading $rows rows..."
   INSERT INTO dfbs.spectra (specid, objectid, plate, ra, dec, magb, magr, snr, sky, px_x, px_y, pos_ang, lam_min)
   SELECT 'bench-' || i, 'o' || i, 'bench', (i % 360000) / 1000.0, ((i % 180000) / 1000.0) - 90, 15 + (i % 500) / 100.0,
          14 + (i % 400) / 100.0, i % 100, 14000 - i % 1000, i % 9600, i % 9600, i % 360, 3.4e-7
-    FROM generate_series(1, $rows) AS i;
-  VACUUM ANALYZE dfbs.spectra;" >/dev/null
+    FROM generate_series(1, $rows) AS i;" >/dev/null
+"$bin" db psql -qc "VACUUM ANALYZE dfbs.spectra" >/dev/null
 
 columns="ra, dec, magb, magr, snr, sky, px_x, px_y, pos_ang, lam_min"
 query="SELECT $columns FROM dfbs.spectra"

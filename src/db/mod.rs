@@ -9,7 +9,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-pub use cluster::{find_bindir, ClusterState, PrivateCluster, ServiceUser, ADMIN_USER, DATABASE_NAME};
+pub use cluster::{find_bindir, percent_encode, ClusterState, PrivateCluster, ServiceUser, ADMIN_USER, DATABASE_NAME};
 pub use migrate::{load_migrations, migrate, Migration, MigrationReport};
 pub use publish::publish_catalog;
 pub use verify::verify_catalog;

@@ -22,12 +22,7 @@ pub struct Params {
 /// bytes) or multipart/form-data (at most `multipart_limit` bytes in all), plus the query
 /// string.
 pub async fn read_request(request: &HttpRequest, payload: Payload, form_limit: usize, multipart_limit: usize) -> Result<Params, ParamError> {
-    let content_type = request
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = content_type(request);
     if !content_type.starts_with("multipart/form-data") {
         let body = read_limited(payload, form_limit).await?;
         return Params::from_request(request, &body);
@@ -62,6 +57,16 @@ pub async fn read_request(request: &HttpRequest, payload: Payload, form_limit: u
     Ok(params)
 }
 
+/// The request's Content-Type, lower case ("" when absent).
+fn content_type(request: &HttpRequest) -> String {
+    request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
 async fn read_limited(mut payload: Payload, limit: usize) -> Result<Bytes, ParamError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -81,12 +86,7 @@ impl Params {
     pub fn from_request(request: &HttpRequest, body: &[u8]) -> Result<Params, ParamError> {
         let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(request.query_string())
             .map_err(|e| ParamError(format!("the query string is not valid URL encoding: {e}")))?;
-        let content_type = request
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let content_type = content_type(request);
         if !body.is_empty() {
             if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
                 let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
