@@ -220,19 +220,9 @@ impl Drop for Server {
 
 
 /// Percent-encodes a query-string value.
-pub fn url_encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use dfbs_vo::db::percent_encode as url_encode;
 
-/// A plain HTTP/1.0 POST of a form.
+/// A plain HTTP/1.1 POST of a form.
 pub fn http_post_form(address: &str, path: &str, form: &[(&str, &str)]) -> std::io::Result<HttpResponse> {
     let body: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect();
     let body = body.join("&");
