@@ -64,6 +64,15 @@ pub struct LimitsConfig {
     pub request_max_bytes: usize,
     pub upload_max_bytes: usize,
     pub upload_max_rows: u64,
+    pub upload_urls: UploadUrls,
+}
+
+/// Whether tables are fetched from URLs given in UPLOAD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadUrls {
+    Off,
+    Public,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -242,6 +242,26 @@ impl JobStore {
         Ok(client.execute("DELETE FROM dfbs_service.jobs WHERE job_id = $1", &[&job_id]).await? == 1)
     }
 
+    /// Keeps an inline upload part of a job until it runs.
+    pub async fn save_upload(&self, job_id: &str, part: &str, data: &[u8]) -> Result<(), DbError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO dfbs_service.job_uploads (job_id, part, data) VALUES ($1, $2, $3)
+                 ON CONFLICT (job_id, part) DO UPDATE SET data = EXCLUDED.data",
+                &[&job_id, &part, &data],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The upload parts of a job, by part name.
+    pub async fn uploads(&self, job_id: &str) -> Result<Vec<(String, bytes_like::Bytes)>, DbError> {
+        let client = self.client().await?;
+        let rows = client.query("SELECT part, data FROM dfbs_service.job_uploads WHERE job_id = $1", &[&job_id]).await?;
+        Ok(rows.iter().map(|r| (r.get::<_, String>(0), bytes_like::Bytes::from(r.get::<_, Vec<u8>>(1)))).collect())
+    }
+
     /// Appends a chunk of the result document.
     pub async fn append_result(&self, client: &tokio_postgres::Client, job_id: &str, seq: i32, data: &[u8]) -> Result<(), DbError> {
         client

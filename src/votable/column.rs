@@ -85,7 +85,11 @@ impl Kind {
                 }
             }
             Datatype::Double => Kind::Double,
-            Datatype::Char | Datatype::UnicodeChar => {
+            // Declared char (timestamps, uploaded char columns) is written as char, ASCII;
+            // declared unicodeChar as unicodeChar, so the FIELD matches TAP_SCHEMA and the
+            // uploaded metadata. Timestamps are char whatever was declared (VOTable 1.4).
+            Datatype::Char => Kind::Ascii(Shape::of(column.arraysize)),
+            Datatype::UnicodeChar => {
                 if column.xtype.as_deref() == Some("timestamp") {
                     Kind::Ascii(Shape::of(column.arraysize))
                 } else {
@@ -111,6 +115,9 @@ impl Kind {
 
     pub fn arraysize(self) -> Option<String> {
         match self {
+            // A single character has no arraysize: arraysize="1" is deprecated since the
+            // VOTable 1.3 erratum 3.
+            Kind::Ascii(Shape::Fixed(1)) | Kind::Unicode(Shape::Fixed(1)) => None,
             Kind::FloatArray(shape) | Kind::DoubleArray(shape) | Kind::Ascii(shape) | Kind::Unicode(shape) => {
                 Some(shape.arraysize())
             }

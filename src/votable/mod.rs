@@ -40,9 +40,11 @@ mod delimited;
 mod escape;
 mod format;
 mod number;
+mod reader;
 mod tabledata;
 mod text;
 mod writer;
 
 pub use format::Format;
+pub use reader::{read_table, UploadedTable};
 pub use writer::{error_document, Cell, DocumentInfo, End, ResultWriter};

@@ -93,3 +93,29 @@ def test_submit_job_wait_fetch_delete(tap):
 def test_async_error_raises_our_message(tap):
     with pytest.raises(pyvo.dal.DALQueryError, match="did you mean magb"):
         tap.run_async("SELECT mgb FROM dfbs.spectra")
+
+
+CROSSMATCH = ("SELECT u.id, s.specid, DISTANCE(POINT('ICRS', u.ra, u.dec), POINT('ICRS', s.ra, s.dec)) AS d "
+              "FROM TAP_UPLOAD.mine AS u JOIN dfbs.spectra AS s "
+              "ON CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', u.ra, u.dec, 0.001)) = 1")
+
+
+def upload_table():
+    from astropy.table import Table
+    return Table({"id": ["a", "b", "far"], "ra": [10.01, 10.02, 100.0], "dec": [20.0, 20.0, 0.0]})
+
+
+def test_upload_crossmatch_sync(tap):
+    table = tap.search(CROSSMATCH, uploads={"mine": upload_table()}).to_table()
+    assert sorted(table["id"]) == ["a", "b"]
+    assert all(d < 0.001 for d in table["d"])
+
+
+def test_upload_crossmatch_async(tap):
+    table = tap.run_async(CROSSMATCH, uploads={"mine": upload_table()}).to_table()
+    assert sorted(table["id"]) == ["a", "b"]
+
+
+def test_upload_errors_are_reported(tap):
+    with pytest.raises(pyvo.dal.DALQueryError, match="TAP_UPLOAD.other"):
+        tap.search("SELECT * FROM TAP_UPLOAD.other", uploads={"mine": upload_table()})

@@ -95,9 +95,12 @@ pub async fn capabilities(state: State) -> HttpResponse {
 {features}\
     </language>\n\
 {formats}\
+    <uploadMethod ivo-id=\"{TAPREGEXT}#upload-inline\"/>\n\
+{upload_http}\
     <retentionPeriod>\n      <default>{retention}</default>\n      <hard>{retention}</hard>\n    </retentionPeriod>\n\
     <executionDuration>\n      <default>{duration}</default>\n      <hard>{duration_hard}</hard>\n    </executionDuration>\n\
     <outputLimit>\n      <default unit=\"row\">{maxrec}</default>\n      <hard unit=\"row\">{maxrec_hard}</hard>\n    </outputLimit>\n\
+    <uploadLimit>\n      <hard unit=\"byte\">{upload_bytes}</hard>\n    </uploadLimit>\n\
   </capability>\n\
 {capabilities}{availability}{tables}{examples}\
 </vosi:capabilities>\n",
@@ -105,6 +108,12 @@ pub async fn capabilities(state: State) -> HttpResponse {
         duration_hard = limits.execution_duration_max_s,
         maxrec = limits.maxrec_default,
         maxrec_hard = limits.maxrec_hard,
+        upload_bytes = limits.upload_max_bytes,
+        upload_http = if limits.upload_urls == crate::config::UploadUrls::Off {
+            String::new()
+        } else {
+            format!("    <uploadMethod ivo-id=\"{TAPREGEXT}#upload-http\"/>\n")
+        },
         capabilities = vosi("ivo://ivoa.net/std/VOSI#capabilities", "/tap/capabilities"),
         availability = vosi("ivo://ivoa.net/std/VOSI#availability", "/tap/availability"),
         tables = vosi("ivo://ivoa.net/std/VOSI#tables-1.1", "/tap/tables"),

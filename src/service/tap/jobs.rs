@@ -9,7 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
-use super::params::Params;
+use super::params::{read_request, Params};
+use super::upload::parse_upload_param;
 use super::{dali_error, QueryRequest};
 use crate::service::State;
 use crate::uws::{self, Job, NewJob, Phase};
@@ -94,12 +95,12 @@ pub async fn list(state: State, request: HttpRequest) -> HttpResponse {
 }
 
 /// POST /tap/async: creates a job; PHASE=RUN in the same request queues it at once.
-pub async fn create(state: State, request: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let params = match Params::from_request(&request, &body) {
+pub async fn create(state: State, request: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let limits = &state.config.limits;
+    let params = match read_request(&request, payload, limits.request_max_bytes, limits.upload_max_bytes + limits.request_max_bytes).await {
         Ok(p) => p,
         Err(e) => return dali_error(StatusCode::BAD_REQUEST, &e.0),
     };
-    let limits = &state.config.limits;
     let mut execution_duration = limits.execution_duration_default_s as i64;
     let mut destruction = Utc::now() + chrono::Duration::days(limits.destruction_days as i64);
     let mut run = false;
@@ -128,6 +129,19 @@ pub async fn create(state: State, request: HttpRequest, body: web::Bytes) -> Htt
         Ok(job) => job,
         Err(e) => return service_error(e),
     };
+    // Inline uploads wait in the database until the job runs. A malformed UPLOAD is not an
+    // error here: like a bad query, it ends the job in ERROR when it runs.
+    if let Some(Ok(specs)) = params.get("UPLOAD").map(parse_upload_param) {
+        for spec in specs {
+            if let super::upload::UploadSource::Part(part) = &spec.source {
+                if let Some(data) = params.part(part) {
+                    if let Err(e) = state.jobs.save_upload(&job.job_id, part, data).await {
+                        return service_error(e);
+                    }
+                }
+            }
+        }
+    }
     if run {
         if let Err(e) = state.jobs.transition(&job.job_id, &[Phase::Pending], Phase::Queued).await {
             return service_error(e);

@@ -3,6 +3,7 @@
 
 mod capabilities;
 pub mod examples;
+mod fetch;
 mod jobs;
 pub mod params;
 mod request;
@@ -10,6 +11,7 @@ pub mod run;
 pub mod runner;
 mod sync;
 mod tables;
+pub mod upload;
 
 use actix_web::{web, HttpResponse};
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::params::{ParamError, Params};
 use super::run::Execution;
+use super::upload::{parse_upload_param, LoadedUploads, UploadSpec};
 use crate::adql::{compile, Context, Options, Version};
 use crate::config::LimitsConfig;
 use crate::service::AppState;
@@ -18,6 +19,8 @@ pub struct QueryRequest {
     pub maxrec: u64,
     pub format: Format,
     pub runid: Option<String>,
+    /// UPLOAD=name,param:part tables.
+    pub uploads: Vec<UploadSpec>,
 }
 
 impl QueryRequest {
@@ -50,26 +53,42 @@ impl QueryRequest {
                 ))
             })?,
         };
-        if params.get("UPLOAD").is_some() {
-            return Err(ParamError("UPLOAD is not supported yet by this service".into()));
-        }
-        Ok(QueryRequest { version, query: query.to_string(), maxrec, format, runid: params.get("RUNID").map(str::to_string) })
+        let uploads = match params.get("UPLOAD") {
+            Some(value) => parse_upload_param(value)?,
+            None => Vec::new(),
+        };
+        Ok(QueryRequest { version, query: query.to_string(), maxrec, format, runid: params.get("RUNID").map(str::to_string), uploads })
     }
 }
 
 impl QueryRequest {
     /// Checks and translates the query for running with the given execution duration; the
     /// error is the message for the user (ADQL syntax or semantics).
-    pub fn execution(&self, state: &AppState, timeout: Duration) -> Result<Execution, String> {
-        let context = Context { catalog: &state.catalog, uploads: &[], functions: &state.functions };
+    /// The uploads, loaded, are dropped when the execution ends (or here, on an error).
+    pub async fn execution(&self, state: &AppState, timeout: Duration, uploads: LoadedUploads) -> Result<Execution, String> {
+        let context = Context { catalog: &state.catalog, uploads: &uploads.tables, functions: &state.functions };
         // One row more than MAXREC: its presence tells an overflow from an exact fit.
         let options = Options { row_limit: Some(self.maxrec.saturating_add(1)) };
-        let compiled = compile(&self.query, self.version, &context, &options).map_err(|e| e.to_string())?;
+        let compiled = match compile(&self.query, self.version, &context, &options) {
+            Ok(c) => c,
+            Err(e) => {
+                uploads.drop_schema(&state.admin_pool).await;
+                return Err(e.to_string());
+            }
+        };
         let mut info = DocumentInfo { query: Some(self.query.clone()), infos: Vec::new(), table_name: Some("result".into()) };
         info.infos.push(("service_version".into(), format!("dfbs-vo {}", crate::VERSION)));
         if let Some(runid) = &self.runid {
             info.infos.push(("RUNID".into(), runid.clone()));
         }
-        Ok(Execution { sql: compiled.sql, columns: compiled.columns, maxrec: self.maxrec, format: self.format, info, timeout })
+        Ok(Execution {
+            sql: compiled.sql,
+            columns: compiled.columns,
+            maxrec: self.maxrec,
+            format: self.format,
+            info,
+            timeout,
+            uploads: Some((uploads, state.admin_pool.clone())),
+        })
     }
 }

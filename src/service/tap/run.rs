@@ -26,6 +26,8 @@ pub struct Execution {
     pub format: Format,
     pub info: DocumentInfo,
     pub timeout: Duration,
+    /// Uploaded tables the query reads, dropped (through the pool) when it ends.
+    pub uploads: Option<(super::upload::LoadedUploads, deadpool_postgres::Pool)>,
 }
 
 /// Why a query failed before its result began.
@@ -63,16 +65,31 @@ pub struct Started<S> {
 /// Starts the query; once its first rows are there (or it has ended), returns the body.
 pub async fn start(
     pool: &deadpool_postgres::Pool,
-    execution: Execution,
+    mut execution: Execution,
 ) -> Result<Started<impl Stream<Item = Result<Bytes, std::io::Error>> + use<>>, ExecError> {
-    let client = pool.get().await.map_err(|e| ExecError::Service(format!("the catalogue database is not available: {e}")))?;
+    let uploads = execution.uploads.take();
+    let client = match pool.get().await {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some((uploads, admin)) = uploads {
+                uploads.drop_schema(&admin).await;
+            }
+            return Err(ExecError::Service(format!("the catalogue database is not available: {e}")));
+        }
+    };
     let cancel = client.cancel_token();
     let (ready_tx, ready_rx) = oneshot::channel::<Result<(), ExecError>>();
     let (outcome_tx, outcome_rx) = oneshot::channel::<Outcome>();
     let (body_tx, body_rx) = mpsc::channel::<Bytes>(4);
     tokio::spawn(async move {
         let mut client = client;
-        if let Some(outcome) = produce(&mut client, execution, ready_tx, body_tx).await {
+        let outcome = produce(&mut client, execution, ready_tx, body_tx).await;
+        // The uploads go before the outcome is told: whoever waits for it may drop the pool.
+        drop(client);
+        if let Some((uploads, admin)) = uploads {
+            uploads.drop_schema(&admin).await;
+        }
+        if let Some(outcome) = outcome {
             let _ = outcome_tx.send(outcome);
         }
     });

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::jobs::query_request;
 use super::run::{self, ExecError};
+use super::upload::load;
 use crate::service::AppState;
 use crate::uws::{Job, JobError, Phase, ResultInfo};
 use crate::votable::End;
@@ -90,7 +91,9 @@ fn fatal(message: impl Into<String>) -> JobError {
 async fn run_job(state: &AppState, job: &Job) -> Result<ResultInfo, JobError> {
     let request = query_request(job, state).map_err(fatal)?;
     let timeout = Duration::from_secs(job.execution_duration.max(1) as u64);
-    let execution = request.execution(state, timeout).map_err(fatal)?;
+    let parts = state.jobs.uploads(&job.job_id).await.map_err(|e| JobError { fatal: false, message: e.to_string() })?;
+    let uploads = load(&state.admin_pool, &request.uploads, &parts, &state.config.limits).await.map_err(fatal)?;
+    let execution = request.execution(state, timeout, uploads).await.map_err(fatal)?;
     let started = match run::start(&state.query_pool, execution).await {
         Ok(s) => s,
         Err(ExecError::Query(m)) => return Err(fatal(m)),

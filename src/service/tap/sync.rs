@@ -5,13 +5,15 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::params::Params;
+use super::params::read_request;
+use super::upload::load;
 use super::run::{self, ExecError};
 use super::{dali_error, QueryRequest};
 use crate::service::State;
 
-pub async fn sync(state: State, request: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let params = match Params::from_request(&request, &body) {
+pub async fn sync(state: State, request: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let limits = &state.config.limits;
+    let params = match read_request(&request, payload, limits.request_max_bytes, limits.upload_max_bytes + limits.request_max_bytes).await {
         Ok(p) => p,
         Err(e) => return dali_error(StatusCode::BAD_REQUEST, &e.0),
     };
@@ -20,7 +22,11 @@ pub async fn sync(state: State, request: HttpRequest, body: web::Bytes) -> HttpR
         Err(e) => return dali_error(StatusCode::BAD_REQUEST, &e.0),
     };
     let timeout = Duration::from_secs(state.config.limits.execution_duration_default_s);
-    let execution = match query.execution(&state, timeout) {
+    let uploads = match load(&state.admin_pool, &query.uploads, params.parts(), &state.config.limits).await {
+        Ok(u) => u,
+        Err(message) => return dali_error(StatusCode::BAD_REQUEST, &message),
+    };
+    let execution = match query.execution(&state, timeout, uploads).await {
         Ok(e) => e,
         Err(message) => return dali_error(StatusCode::BAD_REQUEST, &message),
     };
