@@ -1,20 +1,17 @@
-//! Running a compiled query and streaming its rows: a PostgreSQL portal read in batches, as
-//! the read-only query role, in a read-only transaction with the job's statement timeout,
-//! each batch encoded by the result writer and sent on as it is ready. Memory holds one
-//! batch and one chunk, whatever the size of the result.
+//! Running a compiled query and streaming its rows: as the read-only query role, with the
+//! job's statement timeout, rows encoded by the result writer as they arrive and sent on in
+//! chunks. Memory holds a few messages and one chunk, whatever the size of the result.
 
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::Row;
 
 use crate::adql::{ResultColumn, ValueType};
 use crate::votable::{Cell, DocumentInfo, End, Format, ResultWriter};
 
-/// Rows fetched from the portal at a time.
-const BATCH_ROWS: i32 = 2000;
 /// Bytes collected before a chunk goes to the client.
 const CHUNK_BYTES: usize = 64 * 1024;
 
@@ -121,6 +118,12 @@ pub fn database_message(error: &tokio_postgres::Error, timeout: Duration) -> Exe
 
 /// Runs the query into `body`; None when it never started (the error went to `ready`) or
 /// the reader went away.
+///
+/// One round trip starts it: the statement timeout is set, then the query is sent as one
+/// Parse/Bind/Describe/Execute (query_typed_raw) and its rows stream back while they are
+/// encoded, PostgreSQL and the writer working at the same time. tokio-postgres hands rows over
+/// through a channel of one message batch, so a slow reader holds the socket back and memory
+/// stays bounded. The query role's transactions are read-only by default (schema/001).
 async fn produce(
     client: &mut deadpool_postgres::Object,
     execution: Execution,
@@ -129,75 +132,76 @@ async fn produce(
 ) -> Option<Outcome> {
     let timeout = execution.timeout;
     let fail = |e: tokio_postgres::Error| database_message(&e, timeout);
-    let transaction = match client.build_transaction().read_only(true).start().await {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = ready.send(Err(fail(e)));
-            return None;
-        }
-    };
-    let setup = format!("SET LOCAL statement_timeout = {}", timeout.as_millis().max(1));
-    if let Err(e) = transaction.batch_execute(&setup).await {
+    let setup = format!("SET statement_timeout = {}", timeout.as_millis().max(1));
+    if let Err(e) = client.batch_execute(&setup).await {
         let _ = ready.send(Err(fail(e)));
         return None;
     }
-    let statement = match transaction.prepare(&execution.sql).await {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = ready.send(Err(fail(e)));
-            return None;
-        }
-    };
-    let portal = match transaction.bind(&statement, &[]).await {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = ready.send(Err(fail(e)));
-            return None;
-        }
-    };
-    // The first batch decides between an error document and a result.
-    let first = match transaction.query_portal(&portal, BATCH_ROWS).await {
+    let no_params: Vec<(&(dyn tokio_postgres::types::ToSql + Sync), tokio_postgres::types::Type)> = Vec::new();
+    let rows = match client.query_typed_raw(&execution.sql, no_params).await {
         Ok(rows) => rows,
         Err(e) => {
             let _ = ready.send(Err(fail(e)));
             return None;
         }
     };
+    let mut rows = std::pin::pin!(rows);
+    // The first row (or the end, or an error) decides between an error document and a result.
+    let first = match rows.next().await {
+        Some(Err(e)) => {
+            let _ = ready.send(Err(fail(e)));
+            return None;
+        }
+        other => other,
+    };
     if ready.send(Ok(())).is_err() {
+        cancel(client, rows.as_mut()).await;
         return None;
     }
     let mut writer = ResultWriter::new(execution.format, &execution.columns, &execution.info);
     let mut cells: Vec<Cell> = Vec::with_capacity(execution.columns.len());
     let mut written: u64 = 0;
-    let mut batch = first;
+    let mut next = first;
     // The SQL fetches at most MAXREC + 1 rows: a row beyond MAXREC means the result was
     // truncated (OVERFLOW), rows up to MAXREC exactly do not (VO-INTEROP mistake 7).
-    let end = 'rows: loop {
-        let exhausted = batch.len() < BATCH_ROWS as usize;
-        for row in &batch {
-            if written == execution.maxrec {
-                break 'rows End::Overflow;
-            }
-            if let Err(e) = decode_row(row, &execution.columns, &mut cells) {
-                break 'rows End::Error(format!("cannot read a result row: {e}"));
-            }
-            writer.write_row(&cells);
-            written += 1;
-            if writer.buffered() >= CHUNK_BYTES && body.send(Bytes::from(writer.take_chunk())).await.is_err() {
-                return None; // the reader went away; dropping the transaction rolls it back
-            }
+    let end = loop {
+        let row = match next {
+            None => break End::Complete,
+            Some(Err(e)) => break End::Error(fail(e).message().to_string()),
+            Some(Ok(row)) => row,
+        };
+        if written == execution.maxrec {
+            break End::Overflow;
         }
-        if exhausted {
-            break End::Complete;
+        if let Err(e) = decode_row(&row, &execution.columns, &mut cells) {
+            break End::Error(format!("cannot read a result row: {e}"));
         }
-        match transaction.query_portal(&portal, BATCH_ROWS).await {
-            Ok(rows) if rows.is_empty() => break End::Complete,
-            Ok(rows) => batch = rows,
-            Err(e) => break End::Error(fail(e).message().to_string()),
+        writer.write_row(&cells);
+        written += 1;
+        if writer.buffered() >= CHUNK_BYTES && body.send(Bytes::from(writer.take_chunk())).await.is_err() {
+            // The reader went away: stop the query rather than let it run to the end.
+            cancel(client, rows.as_mut()).await;
+            return None;
         }
+        next = rows.next().await;
     };
+    if end == End::Overflow {
+        // The SQL's LIMIT is MAXREC + 1, so the stream is at its last message: read it so the
+        // connection goes back to the pool idle. (A finished stream must not be polled again:
+        // it then reports its closed channel as an error forever.)
+        while let Some(Ok(_)) = rows.next().await {}
+    }
     let _ = body.send(Bytes::from(writer.finish(end.clone()))).await;
     Some(Outcome { rows: written, end })
+}
+
+/// Cancels the running query (its result is not wanted any more) and reads the stream to
+/// its end, so that the connection goes back to the pool only once the query is over: a
+/// cancel request arriving late can then find the backend idle (where PostgreSQL ignores it),
+/// never in the middle of the next user's query.
+async fn cancel(client: &deadpool_postgres::Object, mut rows: std::pin::Pin<&mut tokio_postgres::RowStream>) {
+    let _ = client.cancel_token().cancel_query(tokio_postgres::NoTls).await;
+    while let Some(Ok(_)) = rows.next().await {}
 }
 
 /// Decodes one row into cells, by the column types the SQL cast them to.
