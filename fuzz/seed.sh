@@ -45,6 +45,7 @@ SELECT * FROM dfbs.plates
 SELECT s.specid, p.emulsion FROM dfbs.spectra AS s JOIN dfbs.plates AS p ON s.plate = p.plateid
 SELECT specid FROM dfbs.spectra WHERE specid = 'a;b--c/*d*/''e'
 SELECT specid AS "x;--/*""y" FROM dfbs.spectra
+SELECT specid AS "it's", plate AS "a""b" FROM dfbs.spectra WHERE sp_class <> '"'
 SELECT "specid" FROM dfbs."spectra" WHERE class_label LIKE '%;%'
 SELECT table_name, description FROM tap_schema.tables WHERE schema_name = 'dfbs'
 SELECT column_name, datatype, unit FROM tap_schema.columns WHERE table_name = 'dfbs.spectra'
@@ -56,5 +57,5 @@ WITH b AS (SELECT specid, magb FROM dfbs.spectra WHERE magb < 14) SELECT * FROM 
 SELECT a.specid FROM dfbs.spectra a WHERE EXISTS (SELECT 1 FROM dfbs.plates p WHERE p.plateid = a.plate) UNION SELECT plateid FROM dfbs.plates
 QUERIES
 for t in adql_parse adql_compile; do
-    echo "$t: $(ls "$here/corpus/$t" | wc -l) seed files"
+    echo "$t: $(ls "$here/corpus/$t" | wc -l) files in the corpus"
 done

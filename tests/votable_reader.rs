@@ -258,3 +258,38 @@ fn reads_what_stilts_writes_from_a_votable() {
         assert_eq!(table.rows, astropy_rows(Cell::Null), "{ofmt}");
     }
 }
+
+/// Read speed, for the record (release build):
+/// `cargo test --release --test votable_reader -- --ignored --nocapture read_speed`.
+#[test]
+#[ignore]
+fn read_speed() {
+    use dfbs_vo::adql::{ResultColumn, ValueType};
+    use dfbs_vo::votable::{DocumentInfo, End, Format, ResultWriter};
+    let columns: Vec<ResultColumn> = (0..10).map(|i| ResultColumn::computed(format!("c{i}"), ValueType::Double)).collect();
+    let rows = 500_000;
+    // BINARY2 first and last: the first read also pays for the process's first large
+    // allocations (page faults), later ones reuse the memory.
+    for format in [Format::VotableBinary2, Format::VotableBinary, Format::VotableTabledata, Format::VotableBinary2] {
+        let mut writer = ResultWriter::new(format, &columns, &DocumentInfo::default());
+        let mut document = Vec::new();
+        for r in 0..rows {
+            let row: Vec<Cell> = (0..10).map(|c| Cell::Double(r as f64 * 0.001 + c as f64)).collect();
+            writer.write_row(&row);
+            if writer.buffered() > 1 << 20 {
+                document.extend(writer.take_chunk());
+            }
+        }
+        document.extend(writer.finish(End::Complete));
+        let start = std::time::Instant::now();
+        let table = read_table(&document, rows as u64).unwrap();
+        let seconds = start.elapsed().as_secs_f64();
+        assert_eq!(table.rows.len(), rows);
+        eprintln!(
+            "{format:?}: {rows} rows x 10 doubles, {:.1} MB, {seconds:.3} s, {:.0} rows/s, {:.0} MB/s",
+            document.len() as f64 / 1e6,
+            rows as f64 / seconds,
+            document.len() as f64 / 1e6 / seconds
+        );
+    }
+}

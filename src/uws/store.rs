@@ -92,7 +92,8 @@ impl JobStore {
 
     pub async fn get(&self, job_id: &str) -> Result<Option<Job>, DbError> {
         let client = self.client().await?;
-        let row = client.query_opt(&format!("SELECT {COLUMNS} FROM dfbs_service.jobs WHERE job_id = $1"), &[&job_id]).await?;
+        let statement = client.prepare_cached(&format!("SELECT {COLUMNS} FROM dfbs_service.jobs WHERE job_id = $1")).await?;
+        let row = client.query_opt(&statement, &[&job_id]).await?;
         Ok(row.as_ref().map(job_from_row))
     }
 
@@ -143,29 +144,24 @@ impl JobStore {
     /// gets it).
     pub async fn claim_queued(&self) -> Result<Option<Job>, DbError> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                &format!(
-                    "UPDATE dfbs_service.jobs SET phase = 'EXECUTING', start_time = now(), heartbeat = now()
-                      WHERE job_id = (SELECT job_id FROM dfbs_service.jobs WHERE phase = 'QUEUED'
-                                       ORDER BY creation_time FOR UPDATE SKIP LOCKED LIMIT 1)
-                      RETURNING {COLUMNS}"
-                ),
-                &[],
-            )
+        // Polled twice a second by every instance: prepared once per connection.
+        let statement = client
+            .prepare_cached(&format!(
+                "UPDATE dfbs_service.jobs SET phase = 'EXECUTING', start_time = now(), heartbeat = now()
+                  WHERE job_id = (SELECT job_id FROM dfbs_service.jobs WHERE phase = 'QUEUED'
+                                   ORDER BY creation_time FOR UPDATE SKIP LOCKED LIMIT 1)
+                  RETURNING {COLUMNS}"
+            ))
             .await?;
+        let row = client.query_opt(&statement, &[]).await?;
         Ok(row.as_ref().map(job_from_row))
     }
 
     /// Refreshes the heartbeat of an executing job; returns its phase now (None: deleted).
     pub async fn heartbeat(&self, job_id: &str) -> Result<Option<Phase>, DbError> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "UPDATE dfbs_service.jobs SET heartbeat = now() WHERE job_id = $1 RETURNING phase",
-                &[&job_id],
-            )
-            .await?;
+        let statement = client.prepare_cached("UPDATE dfbs_service.jobs SET heartbeat = now() WHERE job_id = $1 RETURNING phase").await?;
+        let row = client.query_opt(&statement, &[&job_id]).await?;
         Ok(row.map(|r| Phase::parse(r.get::<_, &str>(0)).unwrap_or(Phase::Unknown)))
     }
 

@@ -784,7 +784,22 @@ const B64_TABLE: [u8; 256] = {
 impl Base64 {
     fn feed(&mut self, text: &[u8]) -> Result<(), String> {
         self.out.reserve(text.len() / 4 * 3 + 3);
-        for &byte in text {
+        let mut rest = text;
+        while let Some((&byte, tail)) = rest.split_first() {
+            // Fast path: four base64 characters at the start of a group.
+            if self.n == 0
+                && let Some(&[a, b, c, d]) = rest.get(..4)
+            {
+                let [a, b, c, d] = [a, b, c, d].map(|x| B64_TABLE[usize::from(x)]);
+                if (a | b | c | d) < 64 {
+                    let quantum = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
+                    let [_, x, y, z] = quantum.to_be_bytes();
+                    self.out.extend_from_slice(&[x, y, z]);
+                    rest = rest.get(4..).unwrap_or_default();
+                    continue;
+                }
+            }
+            rest = tail;
             let v = B64_TABLE[usize::from(byte)];
             if v < 64 {
                 self.quantum = (self.quantum << 6) | u32::from(v);
