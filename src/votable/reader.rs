@@ -15,25 +15,30 @@
 //! `Long`; float -> `Float`; double -> `Double`; char, unicodeChar -> `Text`, or `Timestamp`
 //! for xtype timestamp (also the TAP 1.0 spelling adql:TIMESTAMP, announced as timestamp);
 //! float arrays -> `FloatArray`; arrays of every other type (double, integers, boolean, bit)
-//! -> `DoubleArray` (booleans and bits as 1 and 0). A scalar bit is a `Boolean`.
+//! -> `DoubleArray` (booleans and bits as 1 and 0). A scalar bit is a `Boolean` (any bit of
+//! its byte set: astropy writes 0x08 rather than 0x80). `char` bytes are UTF-8 when they are
+//! (STIL writes UTF-8 there), else Latin-1; strings end at the first NUL.
 //! Multidimensional arraysizes (`2x3`, `2x*`) are flattened. Complex numbers are refused.
 //!
 //! NULL: an empty TD; the FIELD's `VALUES null` sentinel for integers (scalars and array
 //! elements); NaN for floating point values, which is read as NULL (`Cell::Null`, and `None`
 //! in arrays), so that NaN and NULL, which the serialisations use interchangeably, load the
 //! same; in BINARY (which has no flags) an empty string or empty variable-length array; in
-//! BINARY2 the null flag. An array whose elements are all NULL (how fixed-size arrays and
+//! BINARY2 the null flag (a flagged value is skipped, not decoded). An array whose elements are all NULL (how fixed-size arrays and
 //! geometries are written as NULL) is NULL.
 //!
 //! Refused, with a message: external streams (`STREAM href`), stream encodings other than
 //! base64, the FITS serialisation (and any other), `TABLE ref`, DTD internal subsets and
 //! entity declarations (XXE, entity expansion), undefined entities, complex datatypes,
 //! documents that are not well-formed, values that do not parse, counts larger than the
-//! bytes left, and more rows than the upload limit.
+//! bytes left, more rows than the upload limit, and tables that would take more memory
+//! decoded than [`MEMORY_PER_INPUT_BYTE`] times the document's size (plus [`MEMORY_BASE`]).
 //!
 //! Safety: the input is untrusted. quick-xml expands no entities and fetches nothing; sizes
 //! and counts are computed with checked arithmetic and checked against the bytes that are
-//! really there before anything is allocated; no allocation is sized from a declared value.
+//! really there before anything is allocated; no allocation is sized from a declared value;
+//! the decoded table is charged against the memory budget (strings and arrays of BINARY
+//! before they are decoded).
 
 use std::borrow::Cow;
 
@@ -56,14 +61,32 @@ pub struct UploadedTable {
 
 /// Reads the first TABLE of a VOTable document; refuses more than max_rows rows.
 pub fn read_table(data: &[u8], max_rows: u64) -> Result<UploadedTable, String> {
+    read_table_within(data, max_rows, memory_budget(data.len()))
+}
+
+/// The memory the table read from a document of `len` bytes may take.
+fn memory_budget(len: usize) -> usize {
+    len.saturating_mul(MEMORY_PER_INPUT_BYTE).saturating_add(MEMORY_BASE)
+}
+
+/// [`read_table`] with a memory budget in bytes.
+fn read_table_within(data: &[u8], max_rows: u64, budget: usize) -> Result<UploadedTable, String> {
     let text = document_text(data)?;
-    let mut parser = Parser::new(max_rows);
+    let mut parser = Parser::new(max_rows, budget);
     parser.run(&text)?;
     Ok(UploadedTable { columns: parser.columns, rows: parser.rows })
 }
 
 const ENTITIES_REFUSED: &str = "the uploaded VOTable declares a DTD internal subset or entities (<!DOCTYPE ... [...]>, <!ENTITY>): \
      these are refused (entity expansion and external entity attacks); remove the DOCTYPE";
+
+/// The memory the decoded table may take: this many bytes per byte of the document, plus
+/// [`MEMORY_BASE`]. Ordinary tables need well under 10 (a double in BINARY2: 8 bytes, 10.7
+/// base64 characters, a 32-byte cell); the bound stops documents that decode to far more
+/// than they hold (TRs without TDs padded to thousands of FIELDs, bit arrays) from taking
+/// the server's memory.
+const MEMORY_PER_INPUT_BYTE: usize = 32;
+const MEMORY_BASE: usize = 64 << 20;
 
 /// Deepest element nesting accepted (a VOTable needs about ten levels plus RESOURCE/GROUP
 /// nesting).
@@ -411,6 +434,10 @@ enum Tag {
 
 struct Parser {
     max_rows: u64,
+    /// Bytes the decoded table may still take (see [`MEMORY_PER_INPUT_BYTE`]).
+    budget: usize,
+    /// The budget at the start, for the message.
+    budget_total: usize,
     stack: Vec<Tag>,
     table_found: bool,
     data_found: bool,
@@ -428,9 +455,11 @@ struct Parser {
 }
 
 impl Parser {
-    fn new(max_rows: u64) -> Parser {
+    fn new(max_rows: u64, budget: usize) -> Parser {
         Parser {
             max_rows,
+            budget,
+            budget_total: budget,
             stack: Vec::new(),
             table_found: false,
             data_found: false,
@@ -677,6 +706,13 @@ impl Parser {
             Tag::Field => {
                 if let Some(builder) = self.builder.take() {
                     let (column, field) = builder.build(self.fields.len())?;
+                    let strings = [&column.xtype, &column.unit, &column.ucd, &column.utype]
+                        .iter()
+                        .map(|s| s.as_ref().map_or(0, String::len))
+                        .sum::<usize>();
+                    self.spend(
+                        size_of::<Column>() + size_of::<Field>() + 2 * column.name.len() + column.description.len() + strings,
+                    )?;
                     self.columns.push(column);
                     self.fields.push(field);
                 }
@@ -690,6 +726,7 @@ impl Parser {
             Tag::Tr => {
                 let mut row = std::mem::take(&mut self.row);
                 row.resize(self.fields.len(), Cell::Null);
+                self.spend(row_cost(&row))?;
                 self.rows.push(row);
             }
             Tag::Stream => self.read_binary_rows()?,
@@ -697,6 +734,21 @@ impl Parser {
             _ => {}
         }
         Ok(false)
+    }
+
+    /// Takes `bytes` from the memory budget.
+    fn spend(&mut self, bytes: usize) -> Result<(), String> {
+        self.budget = self.budget.checked_sub(bytes).ok_or_else(|| self.memory_error())?;
+        Ok(())
+    }
+
+    fn memory_error(&self) -> String {
+        format!(
+            "the uploaded table takes too much memory once decoded (more than {} MB, the limit for a document of this size; \
+             {} rows read so far): upload fewer rows or columns",
+            self.budget_total >> 20,
+            self.rows.len()
+        )
     }
 
     fn row_label(&self) -> String {
@@ -713,6 +765,7 @@ impl Parser {
         let mut cursor = Cursor { data: &data, pos: 0 };
         let ncols = self.fields.len();
         let flag_bytes = if self.binary2 { ncols.div_ceil(8) } else { 0 };
+        let row_size = size_of::<Vec<Cell>>() + ncols * size_of::<Cell>();
         while cursor.remaining() > 0 {
             if self.rows.len() as u64 >= self.max_rows {
                 return Err(self.too_many_rows());
@@ -721,17 +774,36 @@ impl Parser {
             let flags = cursor
                 .take(flag_bytes)
                 .ok_or_else(|| format!("the BINARY2 stream ends inside the null flags of row {row_number} (truncated?)"))?;
+            self.spend(row_size)?;
             let mut row = Vec::with_capacity(ncols);
+            let mut budget = self.budget;
             for (i, field) in self.fields.iter().enumerate() {
                 let flagged = flags.get(i / 8).is_some_and(|b| b & (0x80 >> (i % 8)) != 0);
-                let cell = read_binary_value(field, &mut cursor, !self.binary2)
-                    .map_err(|e| format!("row {row_number}, column {:?}: {e}", field.name))?;
-                row.push(if flagged { Cell::Null } else { cell });
+                let cell = read_binary_value(field, &mut cursor, !self.binary2, flagged, &mut budget).map_err(|e| match e {
+                    ValueError::Memory => self.memory_error(),
+                    ValueError::Bad(e) => format!("row {row_number}, column {:?}: {e}", field.name),
+                })?;
+                row.push(cell);
             }
+            self.budget = budget;
             self.rows.push(row);
         }
         Ok(())
     }
+}
+
+/// The memory a row takes (approximately: the allocations' own overhead is not counted).
+fn row_cost(row: &[Cell]) -> usize {
+    let heap: usize = row
+        .iter()
+        .map(|cell| match cell {
+            Cell::Text(s) => s.len(),
+            Cell::FloatArray(v) => v.len() * size_of::<Option<f32>>(),
+            Cell::DoubleArray(v) => v.len() * size_of::<Option<f64>>(),
+            _ => 0,
+        })
+        .sum();
+    size_of::<Vec<Cell>>() + std::mem::size_of_val(row) + heap
 }
 
 /// The value of an attribute (by local name), unescaped.
@@ -851,6 +923,19 @@ impl Base64 {
 // BINARY / BINARY2 values
 // ---------------------------------------------------------------------------------------
 
+/// Why a BINARY value could not be read.
+enum ValueError {
+    /// The memory budget is spent.
+    Memory,
+    Bad(String),
+}
+
+impl From<String> for ValueError {
+    fn from(message: String) -> ValueError {
+        ValueError::Bad(message)
+    }
+}
+
 struct Cursor<'a> {
     data: &'a [u8],
     pos: usize,
@@ -878,13 +963,21 @@ fn truncated(needed: usize, left: usize) -> String {
 }
 
 /// Reads one value. `no_flags`: BINARY, where an empty string or variable-length array is
-/// NULL (BINARY2 has null flags for that, handled by the caller).
-fn read_binary_value(field: &Field, cursor: &mut Cursor<'_>, no_flags: bool) -> Result<Cell, String> {
+/// NULL. `flagged`: the BINARY2 null flag is set, the bytes are skipped and the value is
+/// NULL. The memory of strings and arrays is taken from `budget` before they are decoded.
+fn read_binary_value(
+    field: &Field,
+    cursor: &mut Cursor<'_>,
+    no_flags: bool,
+    flagged: bool,
+    budget: &mut usize,
+) -> Result<Cell, ValueError> {
     let prim = field.prim;
     if field.dims.is_none() && !prim.is_character() {
         let width = prim.width();
         let left = cursor.remaining();
-        return scalar_binary(field, cursor).ok_or_else(|| truncated(width, left));
+        let cell = scalar_binary(field, cursor).ok_or_else(|| ValueError::Bad(truncated(width, left)))?;
+        return Ok(if flagged { Cell::Null } else { cell });
     }
     // Arrays and strings (a string without arraysize is one character).
     let dims = field.dims.unwrap_or(Dims { inner: 1, last: Last::Fixed(1) });
@@ -904,11 +997,21 @@ fn read_binary_value(field: &Field, cursor: &mut Cursor<'_>, no_flags: bool) -> 
     let bytes = match prim.bytes_for(n) {
         Some(needed) if needed <= left => cursor.take(needed).ok_or_else(|| truncated(needed, left))?,
         Some(needed) if variable => {
-            return Err(format!("the array count {n} needs {needed} bytes, but only {left} are left in the stream"));
+            return Err(format!("the array count {n} needs {needed} bytes, but only {left} are left in the stream").into());
         }
-        Some(needed) => return Err(truncated(needed, left)),
-        None => return Err(format!("the array count {n} is too large")),
+        Some(needed) => return Err(truncated(needed, left).into()),
+        None => return Err(format!("the array count {n} is too large").into()),
     };
+    if flagged {
+        return Ok(Cell::Null);
+    }
+    // Decoded: strings at most 2 bytes of UTF-8 per byte (Latin-1), arrays an Option per element.
+    let decoded = match field.target {
+        Target::Text | Target::Timestamp => bytes.len().saturating_mul(2),
+        Target::FloatArray => n.saturating_mul(size_of::<Option<f32>>()),
+        _ => n.saturating_mul(size_of::<Option<f64>>()),
+    };
+    *budget = budget.checked_sub(decoded).ok_or(ValueError::Memory)?;
     let cell = match field.target {
         Target::Text | Target::Timestamp => {
             let text = if prim == Prim::UnicodeChar { utf16_text(bytes) } else { char_text(bytes) };
@@ -1555,6 +1658,16 @@ mod tests {
         unflagged[13] = Cell::DoubleArray(vec![Some(0.0); 10]);
         unflagged[14] = Cell::Boolean(false);
         assert_eq!(table.rows[2], unflagged);
+        // A flagged value is not decoded: a timestamp that is no timestamp does not matter.
+        let mut bytes = vec![0, 1];
+        value_bytes(&mut bytes, false);
+        let at = bytes.len() - 21;
+        bytes[at..].copy_from_slice(b"not a timestamp, no!!");
+        let table = read(&doc(all_types_fields(), &stream("BINARY2", &bytes))).unwrap();
+        assert_eq!(table.rows[0][15], Cell::Null);
+        bytes[1] = 0;
+        let e = err(&doc(all_types_fields(), &stream("BINARY2", &bytes)));
+        assert!(e.contains("row 1, column \"t\"") && e.contains("ISO 8601"), "{e}");
     }
 
     #[test]
@@ -1748,6 +1861,26 @@ mod tests {
         assert_eq!(read_table(binary(3).as_bytes(), 3).unwrap().rows.len(), 3);
         assert_eq!(read_table(binary(4).as_bytes(), 3).unwrap_err(), "the uploaded table has more than 3 rows, the upload limit");
         assert!(read_table(binary(1).as_bytes(), 0).is_err());
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        // 20000 FIELDs and rows without TDs: each TR would be 20000 NULL cells (640 kB).
+        let fields = "<FIELD datatype=\"boolean\"/>".repeat(20_000);
+        let text = doc(&fields, &format!("<TABLEDATA>{}</TABLEDATA>", "<TR/>".repeat(100_000)));
+        assert_eq!(memory_budget(text.len()), text.len() * 32 + (64 << 20));
+        let e = read_table_within(text.as_bytes(), 1_000_000, 4 << 20).unwrap_err();
+        assert!(e.contains("too much memory"), "{e}");
+        // Bit arrays: one bit in the stream, 16 bytes in memory; refused before the array
+        // is allocated.
+        let field = "<FIELD name=\"b\" datatype=\"bit\" arraysize=\"800000\"/>";
+        let text = doc(field, &stream("BINARY", &vec![0xAA; 100_000 * 3]));
+        let e = read_table_within(text.as_bytes(), 1_000_000, 30 << 20).unwrap_err();
+        assert!(e.contains("too much memory") && e.contains("2 rows read so far"), "{e}");
+        // An ordinary table is far within the bound.
+        let fields = "<FIELD name=\"x\" datatype=\"double\"/>".repeat(10);
+        let text = doc(&fields, &stream("BINARY2", &[0u8; 82 * 1000]));
+        assert_eq!(read_table(text.as_bytes(), 1000).unwrap().rows.len(), 1000);
     }
 
     // ---- round trips through the writer ----
