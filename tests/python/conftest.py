@@ -38,7 +38,8 @@ class Service:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, DFBS__DATABASE__DATA_DIR=str(data_dir),
-                        DFBS__SERVICE__BASE_URL=self.url, RUST_LOG="warn")
+                        DFBS__SERVICE__BASE_URL=self.url, RUST_LOG="warn",
+                        DFBS__LIMITS__UPLOAD_MAX_ROWS="5000")
         self.env.pop("DATABASE_URL", None)
         self.process = subprocess.Popen(
             [str(BIN), "--project-dir", str(ROOT), "serve", "--listen", f"127.0.0.1:{self.port}"],

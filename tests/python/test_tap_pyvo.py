@@ -1,5 +1,6 @@
 """The TAP service as pyvo and astropy users see it."""
 import io
+import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
@@ -119,3 +120,23 @@ def test_upload_crossmatch_async(tap):
 def test_upload_errors_are_reported(tap):
     with pytest.raises(pyvo.dal.DALQueryError, match="TAP_UPLOAD.other"):
         tap.search("SELECT * FROM TAP_UPLOAD.other", uploads={"mine": upload_table()})
+
+
+def test_upload_row_limit_is_enforced(tap):
+    from astropy.table import Table
+    big = Table({"id": [str(i) for i in range(5001)], "ra": [10.0] * 5001, "dec": [20.0] * 5001})
+    with pytest.raises(pyvo.dal.DALQueryError, match="upload limit"):
+        tap.search("SELECT COUNT(*) FROM TAP_UPLOAD.big", uploads={"big": big})
+
+
+def test_upload_urls_to_internal_hosts_are_refused(service):
+    # The service's own loopback address: the request-forgery case.
+    url = service.url + "/tap/sync?" + urllib.parse.urlencode({
+        "LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.t",
+        "UPLOAD": f"t,{service.url}/tap/tables"})
+    try:
+        urllib.request.urlopen(url, timeout=60)
+        raise AssertionError("the upload from a loopback URL was accepted")
+    except urllib.error.HTTPError as e:
+        body = e.read().decode()
+        assert e.code == 400 and "not a public address" in body, body
