@@ -187,6 +187,25 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("serve starts");
+        // Servers kept in statics are never dropped: when this test process exits, stop the
+        // server (SIGTERM: it stops the cluster it started), then remove its data directory.
+        let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
+kill -TERM "$2" 2>/dev/null
+i=0; while kill -0 "$2" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+kill -KILL "$2" 2>/dev/null
+rm -rf "$3"; rmdir "$(dirname "$3")" 2>/dev/null"#;
+        Command::new("/bin/sh")
+            .arg("-c")
+            .arg(script)
+            .arg("watchdog")
+            .arg(std::process::id().to_string())
+            .arg(child.id().to_string())
+            .arg(data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server watchdog starts");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if http_get(&address, "/tap/availability").is_ok() {
