@@ -38,14 +38,14 @@ fn columns() -> Vec<ResultColumn> {
         column("big", ValueType::BigInt, Datatype::Long, None, None),
         column("mag", ValueType::Real, Datatype::Float, None, None),
         column("ra", ValueType::Double, Datatype::Double, None, None),
-        column("name", ValueType::String, Datatype::Char, Some(ArraySize::Variable), None),
+        column("name", ValueType::String, Datatype::UnicodeChar, Some(ArraySize::Variable), None),
         column("obs_time", ValueType::Timestamp, Datatype::Char, Some(ArraySize::Variable), Some("timestamp")),
         column("flux", ValueType::RealArray, Datatype::Float, Some(ArraySize::Fixed(136)), None),
         column("pos", ValueType::Point, Datatype::Double, Some(ArraySize::Fixed(2)), Some("point")),
         column("region", ValueType::Circle, Datatype::Double, Some(ArraySize::Fixed(3)), Some("circle")),
         column("footprint", ValueType::Polygon, Datatype::Double, Some(ArraySize::Variable), Some("polygon")),
-        column("label", ValueType::String, Datatype::Char, Some(ArraySize::Fixed(4)), None),
-        column("code", ValueType::String, Datatype::Char, Some(ArraySize::AtMost(5)), None),
+        column("label", ValueType::String, Datatype::UnicodeChar, Some(ArraySize::Fixed(4)), None),
+        column("code", ValueType::String, Datatype::UnicodeChar, Some(ArraySize::AtMost(5)), None),
         column("odd \"name\", 2", ValueType::Double, Datatype::Double, None, None),
     ];
     cols[4].unit = Some("mag".into());
