@@ -8,7 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-src="$root/src/adql/corpus/conformance.adql"
+src="$root/tests/adql/conformance.adql"
 
 for target in adql_parse adql_compile; do
     dir="$here/corpus/$target"

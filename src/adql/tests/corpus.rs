@@ -1,10 +1,10 @@
-//! The conformance corpus (`corpus/conformance.adql`): the parser must
+//! The conformance corpus (`tests/adql/conformance.adql`): the parser must
 //! agree with every entry, and every valid query must survive
 //! print → re-parse unchanged.
 
 use crate::adql::{Version, parse};
 
-const CORPUS: &str = include_str!("../corpus/conformance.adql");
+const CORPUS: &str = include_str!("../../../tests/adql/conformance.adql");
 
 #[derive(Debug)]
 pub(crate) struct Entry {
