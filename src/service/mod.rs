@@ -65,7 +65,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let shutdown_timeout = state.config.service.shutdown_timeout_s;
     let request_max_bytes = state.config.limits.request_max_bytes;
     let state = aw::Data::new(state);
-    tap::runner::spawn(state.clone());
+    let runner = tap::runner::spawn(state.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -103,7 +103,12 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         tracing::info!("shutting down: finishing running requests");
         handle.stop(true).await;
     });
-    server.await
+    let result = server.await;
+    // The runner holds the state (and its connection pools): stop it, so that the pools close
+    // their connections before the caller stops the database.
+    runner.abort();
+    let _ = runner.await;
+    result
 }
 
 async fn wait_for_shutdown_signal() {

@@ -24,8 +24,9 @@ const HEARTBEAT: Duration = Duration::from_secs(2);
 const STALE: Duration = Duration::from_secs(10);
 const REAP_EVERY: Duration = Duration::from_secs(5);
 
-/// Starts the runner and the reaper on the current tokio runtime.
-pub fn spawn(state: actix_web::web::Data<AppState>) {
+/// Starts the runner and the reaper on the current tokio runtime. Abort the handle to stop
+/// them (jobs running then are recovered as orphans, like after a crash).
+pub fn spawn(state: actix_web::web::Data<AppState>) -> tokio::task::JoinHandle<()> {
     let slots = Arc::new(Semaphore::new(CONCURRENT_JOBS));
     tokio::spawn(async move {
         let mut last_reap = tokio::time::Instant::now() - REAP_EVERY;
@@ -54,7 +55,7 @@ pub fn spawn(state: actix_web::web::Data<AppState>) {
             // Woken by a local PHASE=RUN, or polling for jobs queued through other instances.
             let _ = tokio::time::timeout(Duration::from_millis(500), state.job_signal.notified()).await;
         }
-    });
+    })
 }
 
 async fn reap(state: &AppState) {
