@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod pipeline;
 pub mod service;
 pub mod uws;
 pub mod votable;

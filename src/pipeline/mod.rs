@@ -1,0 +1,5 @@
+//! The pipeline from plate scans (and DFBS ASCII spectra) to catalogue rows. So far: the DFBS
+//! wavelength scale and the reader of the DFBS ASCII spectrum format.
+
+pub mod spec;
+pub mod wavelength;
