@@ -1,7 +1,9 @@
 //! The DFBS wavelength scale (DFBS facts, "The spectra on the plate"): the objective prism's
 //! dispersion relation fitted to the real wavelength tables,
 //!
-//!     lambda[nm] = 189.97 + 21933.6 / (k + 43.864),
+//! ```text
+//! lambda[nm] = 189.97 + 21933.6 / (k + 43.864)
+//! ```
 //!
 //! with k the pixel distance from the 690 nm point toward the blue. The 690 nm point, the
 //! emulsion's sharp red cut-off, sits 2 pixels beyond the red border the extraction finds (all
