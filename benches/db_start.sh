@@ -9,6 +9,9 @@ n=${1:-5}
 bin=${BIN:-target/release/dfbs-vo}
 [ -x "$bin" ] || { echo "build first: cargo build --release (or BIN=target/debug/dfbs-vo)"; exit 1; }
 tmp=$(mktemp -d)
+# Traversable: as root the cluster runs as dfbsvo, which must reach it (else it lives in
+# /var/lib/dfbs-vo, outside what this script removes).
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 starts=(); stops=()
 for i in $(seq "$n"); do

@@ -13,6 +13,9 @@ runs=${2:-50}
 bin=${BIN:-target/release/dfbs-vo}
 [ -x "$bin" ] || { echo "build first: cargo build --release"; exit 1; }
 tmp=$(mktemp -d)
+# Traversable: as root the cluster runs as dfbsvo, which must reach it (else it lives in
+# /var/lib/dfbs-vo, outside what this script removes).
+chmod 755 "$tmp"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export DFBS__DATABASE__DATA_DIR="$tmp/pg" DFBS__SERVICE__BASE_URL="http://127.0.0.1:$port" RUST_LOG=warn
 export DFBS__LIMITS__MAXREC_HARD=$((rows + 10))

@@ -35,7 +35,7 @@ fn live_processes_mentioning(needle: &str) -> Vec<String> {
 
 #[test]
 fn db_start_status_url_stop() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let data = dir.path().join("pg");
 
     let started = Instant::now();
@@ -83,7 +83,7 @@ fn db_start_status_url_stop() {
 
 #[test]
 fn migrate_needs_a_running_database_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let out = run(&dir.path().join("pg"), &["db", "migrate"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `dfbs-vo db start` first"));
@@ -91,7 +91,7 @@ fn migrate_needs_a_running_database_and_says_so() {
 
 #[test]
 fn serve_answers_availability_and_stops_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let data = dir.path().join("pg");
     let server = Server::start(&data);
 
@@ -116,7 +116,7 @@ fn serve_answers_availability_and_stops_cleanly() {
 
 #[test]
 fn availability_reports_a_database_that_went_away() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let data = dir.path().join("pg");
     let server = Server::start(&data);
     assert!(run(&data, &["db", "stop"]).status.success());

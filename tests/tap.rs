@@ -16,7 +16,7 @@ struct Service {
 fn service() -> &'static Service {
     static SERVICE: OnceLock<Service> = OnceLock::new();
     SERVICE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = test_dir();
         let data = dir.path().join("pg");
         let server = Server::start(&data);
         psql(

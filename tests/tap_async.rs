@@ -52,7 +52,7 @@ fn wait_for(address: &str, job: &str, wanted: &[&str], limit: Duration) -> Strin
 
 #[test]
 fn job_lifecycle_documents_and_results() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let data = dir.path().join("pg");
     let server = Server::start(&data);
     psql(&data, FIXTURE);
@@ -116,7 +116,7 @@ fn job_lifecycle_documents_and_results() {
 
 #[test]
 fn abort_cancels_the_running_query() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let data = dir.path().join("pg");
     let server = Server::start(&data);
     psql(&data, FIXTURE);
@@ -145,7 +145,7 @@ fn abort_cancels_the_running_query() {
 
 #[test]
 fn expired_jobs_are_destroyed() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let data = dir.path().join("pg");
     let server = Server::start(&data);
     let address = server.address.clone();
@@ -165,7 +165,7 @@ fn expired_jobs_are_destroyed() {
 /// why, and no job record is lost.
 #[test]
 fn a_killed_server_loses_no_job() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = test_dir();
     let data = dir.path().join("pg");
     let mut server = Server::start(&data);
     psql(&data, FIXTURE);

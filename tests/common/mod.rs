@@ -262,3 +262,13 @@ pub fn psql(data_dir: &Path, sql: &str) {
     let out = dfbs_vo(data_dir).args(["db", "psql", "-v", "ON_ERROR_STOP=1", "-qc", sql]).output().expect("psql runs");
     assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A temporary directory for a server's data. Made traversable (0755): as root the cluster
+/// runs as `dfbsvo`, which must reach it; a private (0700) temporary directory would make the
+/// cluster live in /var/lib/dfbs-vo instead, outside what the test removes.
+pub fn test_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}

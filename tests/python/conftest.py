@@ -2,8 +2,10 @@
 directory, with a small known catalogue."""
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -68,15 +70,20 @@ class Service:
 
 
 @pytest.fixture(scope="session")
-def service(tmp_path_factory):
+def service():
     if not BIN.exists():
         pytest.fail(f"{BIN} is missing: run cargo build first")
-    svc = Service(tmp_path_factory.mktemp("dfbs") / "pg")
+    # Traversable (0755): as root the cluster runs as dfbsvo, which must reach it; in a
+    # private directory the cluster would live in /var/lib/dfbs-vo, outside what we remove.
+    base = pathlib.Path(tempfile.mkdtemp(prefix="dfbs-vo-pytest-"))
+    base.chmod(0o755)
+    svc = Service(base / "pg")
     try:
         svc.psql(FIXTURE_SQL)
         yield svc
     finally:
         svc.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
