@@ -23,13 +23,19 @@ pub struct HttpUrl {
 }
 
 pub fn parse_url(url: &str) -> Result<HttpUrl, String> {
-    let rest = if url.len() > 7 && url[..7].eq_ignore_ascii_case("http://") {
-        &url[7..]
-    } else if url.len() > 8 && url[..8].eq_ignore_ascii_case("https://") {
+    // `get` rather than slicing: the URL is user input and may start with multi-byte
+    // characters, where a byte index is no character boundary.
+    let scheme_is = |prefix: &str| url.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    let rest = if scheme_is("http://") {
+        url.get(7..).unwrap_or_default()
+    } else if scheme_is("https://") {
         return Err(format!("{url}: https upload URLs are not supported; use http, or send the table inline"));
     } else {
         return Err(format!("{url} is not an http URL"));
     };
+    if rest.is_empty() {
+        return Err(format!("{url} names no host"));
+    }
     let (authority, target) = match rest.find(['/', '?']) {
         Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
         Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
@@ -212,6 +218,10 @@ mod tests {
         assert!(parse_url("http://user:pw@example.org/").is_err());
         assert!(parse_url("ftp://x/").is_err());
         assert!(parse_url("http://h/a b").is_err());
+        // User input with multi-byte characters where a scheme would be: an error, no panic.
+        assert!(parse_url("ééééééé://x").is_err());
+        assert!(parse_url("httpé://x").is_err());
+        assert!(parse_url("http://").is_err());
     }
 
     #[test]
