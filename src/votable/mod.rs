@@ -16,16 +16,17 @@
 //! `tabledata`, `binary` (BINARY and BINARY2 rows) and `delimited` (CSV, TSV) for the rows,
 //! `base64` (the streaming encoder of the binary STREAM), `column` (how each column is
 //! written), `number` (text forms of numbers and timestamps), `text` (strings of string
-//! columns) and `escape` (XML escaping into the buffer).
+//! columns). XML escaping into the buffer is `crate::xml`.
 //!
 //! Choices, checked against votlint (STILTS 3.4), astropy and pyvo by tests/votable.rs:
-//! - String columns are written as `unicodeChar` whatever the catalogue declares, so that any
-//!   text survives every serialisation: VOTable 1.4 `char` is 7-bit ASCII, and astropy
-//!   cannot read UTF-8 bytes in a `char` column of a BINARY/BINARY2 stream (it decodes them
-//!   as ASCII). In BINARY/BINARY2 a `unicodeChar` string is UTF-16 (arraysize counts code
-//!   units; characters beyond the BMP as surrogate pairs, which astropy and STIL decode).
-//!   Timestamps stay `char` (ASCII by construction; votlint requires `char` for
-//!   xtype="timestamp").
+//! - Strings are written with the datatype the column declares. Text columns are declared
+//!   `unicodeChar` (tap/, computed strings), so that any text survives every serialisation:
+//!   VOTable 1.4 `char` is 7-bit ASCII, and astropy cannot read UTF-8 bytes in a `char`
+//!   column of a BINARY/BINARY2 stream. In BINARY/BINARY2 a `unicodeChar` string is UTF-16
+//!   (arraysize counts code units; characters beyond the BMP as surrogate pairs, which
+//!   astropy and STIL decode). Columns declared `char` (uploaded ones) stay `char`, with
+//!   non-ASCII characters written as '?' in BINARY/BINARY2; timestamps are always `char` (ASCII by
+//!   construction; votlint requires `char` for xtype="timestamp").
 //! - NULL: TABLEDATA an empty TD, except fixed-size arrays and polygons (NaN elements);
 //!   BINARY2 the null flag; BINARY NaN for floating point, the sentinel declared by
 //!   `<VALUES null="..."/>` for integers (the type's minimum; 255 for unsignedByte), '?' for
@@ -37,7 +38,6 @@ mod base64;
 mod binary;
 mod column;
 mod delimited;
-mod escape;
 mod format;
 mod number;
 mod reader;

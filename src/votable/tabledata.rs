@@ -9,7 +9,7 @@
 //! arraysize, and fixed-size arrays are padded with NaN, so every cell matches its FIELD.
 
 use super::column::{cell_double, cell_float, integer_for, Kind, OutColumn, Shape};
-use super::{escape, number, text, Cell};
+use super::{number, text, Cell};
 
 pub fn write_row(out: &mut Vec<u8>, columns: &[OutColumn], row: &[Cell], scratch: &mut Vec<u8>) {
     out.extend_from_slice(b"<TR>");
@@ -66,7 +66,7 @@ fn write_cell(out: &mut Vec<u8>, kind: Kind, cell: &Cell, scratch: &mut Vec<u8>)
         Kind::Ascii(shape) | Kind::Unicode(shape) => {
             if let Some(s) = text::cell_text(cell, scratch) {
                 let s = text::truncate(s, shape.limit(), matches!(kind, Kind::Unicode(_)));
-                escape::text(out, s);
+                crate::xml::append_text(out, s);
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::adql::ResultColumn;
 use super::base64::Base64Encoder;
 use super::column::OutColumn;
 use super::delimited::{self, Dialect};
-use super::{binary, escape, number, tabledata, Format};
+use super::{binary, number, tabledata, Format};
 
 /// One value of a result row, as decoded from the database. The decoder produces the
 /// variant that matches the column's `ResultColumn::value_type`, or `Null`.
@@ -194,7 +194,7 @@ fn push_attr(out: &mut Vec<u8>, name: &str, value: &str) {
     out.push(b' ');
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"=\"");
-    escape::attr(out, value);
+    crate::xml::append_attr(out, value);
     out.push(b'"');
 }
 
@@ -207,7 +207,7 @@ fn push_info(out: &mut Vec<u8>, name: &str, value: &str) {
 
 fn push_error_info(out: &mut Vec<u8>, message: &str) {
     out.extend_from_slice(b"<INFO name=\"QUERY_STATUS\" value=\"ERROR\">");
-    escape::text(out, message);
+    crate::xml::append_text(out, message);
     out.extend_from_slice(b"</INFO>\n");
 }
 
@@ -246,7 +246,7 @@ fn push_field(out: &mut Vec<u8>, column: &ResultColumn, out_column: &OutColumn, 
     out.extend_from_slice(b">");
     if let Some(description) = description {
         out.extend_from_slice(b"<DESCRIPTION>");
-        escape::text(out, description);
+        crate::xml::append_text(out, description);
         out.extend_from_slice(b"</DESCRIPTION>");
     }
     if let Some(sentinel) = sentinel {
