@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod pipeline;
 pub mod service;
+pub mod sim;
 pub mod uws;
 pub mod votable;
 pub mod xml;
