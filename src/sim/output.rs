@@ -52,6 +52,15 @@ impl ScanWriter {
         // NAXIS1 is the fast axis (x); fitsio takes the dimensions slowest first.
         let description = ImageDescription { data_type: ImageType::Short, dimensions: &[plate.height, plate.width] };
         let mut file = FitsFile::create(path).with_custom_primary(&description).open()?;
+        // fitsio names the primary HDU "_PRIMARY" when it creates it with an image; a real scan
+        // has no EXTNAME there, so remove it.
+        // SAFETY: `as_raw` gives the open fitsfile pointer, used only for this call while
+        // `file` is alive; ffdkey reads the NUL-terminated key name.
+        let mut status = 0;
+        unsafe {
+            fitsio::sys::ffdkey(file.as_raw(), c"EXTNAME".as_ptr(), &mut status);
+        }
+        fitsio::errors::check_status(status)?;
         let hdu = file.primary_hdu()?;
         for (key, value, comment) in plate.header_cards() {
             match value {

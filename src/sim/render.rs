@@ -176,3 +176,30 @@ impl DefectKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{defects, population, Mix, SimulateOptions};
+
+    #[test]
+    fn bands_do_not_depend_on_how_the_plate_is_cut() {
+        let options = SimulateOptions { size: (300, 400), density: 20_000.0, ..SimulateOptions::default() };
+        let plate = PlateSpec::draw(&options, 0);
+        let objects = population::draw_objects(&plate, Mix::Balanced, options.density);
+        let defects = defects::draw_defects(&plate);
+        assert!(objects.len() > 100);
+        let scene = PlateScene::new(&plate, &objects, &defects);
+        let whole = scene.render_band(0, 400);
+        let mut pieces = Vec::new();
+        for (first, rows) in [(0, 7), (7, 128), (135, 1), (136, 264)] {
+            pieces.extend(scene.render_band(first, rows));
+        }
+        assert_eq!(whole, pieces);
+        // Dark spectra on a bright background.
+        let mut sorted = whole.clone();
+        sorted.sort();
+        assert!(sorted[sorted.len() / 2] > 12_000);
+        assert!(sorted[sorted.len() / 100] < 11_000);
+    }
+}
