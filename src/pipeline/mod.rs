@@ -1,6 +1,8 @@
 //! The pipeline from plate scans (and DFBS ASCII spectra) to catalogue rows. So far: the DFBS
 //! wavelength scale and the reader of the DFBS ASCII spectrum format.
 
+pub mod catalogue;
+pub mod fits;
 pub mod spec;
 pub mod wavelength;
 pub mod wcs;
