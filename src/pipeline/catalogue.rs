@@ -116,7 +116,7 @@ prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso, classifier, classifier_v
 
 fn spectrum_types() -> Vec<Type> {
     let mut types = vec![Type::TEXT, Type::TEXT, Type::TEXT, Type::FLOAT8, Type::FLOAT8];
-    types.extend([Type::FLOAT4; 6]); // magb .. pos_ang
+    types.extend([Type::FLOAT4; 7]); // magb, magr, snr, sky, px_x, px_y, pos_ang
     types.extend([Type::INT2, Type::TEXT, Type::FLOAT8, Type::FLOAT8, Type::FLOAT4_ARRAY, Type::TEXT, Type::FLOAT4]);
     types.extend([Type::FLOAT4; 10]);
     types.extend([Type::TEXT, Type::TEXT, Type::FLOAT4, Type::TEXT]);
@@ -245,6 +245,11 @@ mod tests {
         assert_eq!(object_id(ra, dec), "DFBSJ015610.24+202225.0");
         assert_eq!(object_id(359.999_999, -0.000_01), "DFBSJ235959.99-000000.0");
         assert_eq!(object_id(0.0, -89.5), "DFBSJ000000.00-893000.0");
+    }
+
+    #[test]
+    fn copy_types_match_the_columns() {
+        assert_eq!(spectrum_types().len(), SPECTRUM_COLUMNS.split(',').count());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod fits;
+pub mod ingest;
 pub mod spec;
 pub mod wavelength;
 pub mod wcs;
