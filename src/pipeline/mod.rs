@@ -2,6 +2,7 @@
 //! wavelength scale and the reader of the DFBS ASCII spectrum format.
 
 pub mod catalogue;
+pub mod evaluate;
 pub mod fits;
 pub mod ingest;
 pub mod spec;

@@ -1,0 +1,353 @@
+//! `dfbs-vo evaluate`: the catalogue of a simulated plate against the simulator's truth.
+//!
+//! Truth objects count when their trace is visible and not clipped by the plate's edge. A
+//! catalogue spectrum matches the nearest unmatched truth object within `match_radius_arcsec`
+//! (greedy, closest pairs first). Reported: completeness and purity by B magnitude bin and by
+//! class, the astrometric error distribution of the matches, the agreement of the quality flag
+//! NL with the truth's `overlaps`, and how many unmatched detections lie on plate defects.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// One truth object (a row of the simulator's `*.truth.csv`).
+#[derive(Debug, Clone)]
+pub struct TruthObject {
+    pub id: String,
+    pub ra: f64,
+    pub dec: f64,
+    pub class: String,
+    pub mag_b: f64,
+    pub visible: bool,
+    pub overlaps: bool,
+    pub clipped: bool,
+}
+
+/// One defect's bounding box (a row of `*.defects.csv`).
+#[derive(Debug, Clone)]
+pub struct DefectBox {
+    pub kind: String,
+    pub bbox: [f64; 4],
+}
+
+/// One catalogue spectrum of the plate.
+#[derive(Debug, Clone)]
+pub struct CatalogueObject {
+    pub specid: String,
+    pub ra: f64,
+    pub dec: f64,
+    pub px_x: Option<f64>,
+    pub px_y: Option<f64>,
+    pub quality: Option<String>,
+    pub class_label: Option<String>,
+}
+
+/// Parses a CSV file with a header line into maps (the simulator's files have no quoted
+/// commas).
+fn csv_rows(text: &str) -> Result<Vec<HashMap<String, String>>, String> {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().ok_or("empty file")?.split(',').map(|s| s.trim().to_string()).collect();
+    let mut rows = Vec::new();
+    for (n, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() != header.len() {
+            return Err(format!("line {}: {} fields, the header has {}", n + 2, fields.len(), header.len()));
+        }
+        rows.push(header.iter().cloned().zip(fields.iter().map(|f| f.trim().to_string())).collect());
+    }
+    Ok(rows)
+}
+
+fn field<'a>(row: &'a HashMap<String, String>, key: &str) -> Result<&'a str, String> {
+    row.get(key).map(String::as_str).ok_or_else(|| format!("no column {key:?}: is this a dfbs-vo simulate truth file?"))
+}
+
+fn number(row: &HashMap<String, String>, key: &str) -> Result<f64, String> {
+    let text = field(row, key)?;
+    text.parse().map_err(|_| format!("column {key}: {text:?} is not a number"))
+}
+
+/// Reads a `*.truth.csv` written by `dfbs-vo simulate`.
+pub fn read_truth_csv(text: &str) -> Result<Vec<TruthObject>, String> {
+    csv_rows(text)?
+        .iter()
+        .map(|row| {
+            Ok(TruthObject {
+                id: field(row, "id")?.to_string(),
+                ra: number(row, "ra")?,
+                dec: number(row, "dec")?,
+                class: field(row, "class")?.to_string(),
+                mag_b: number(row, "mag_b")?,
+                visible: field(row, "visible")? == "true",
+                overlaps: field(row, "overlaps")? == "true",
+                clipped: field(row, "clipped")? == "true",
+            })
+        })
+        .collect()
+}
+
+/// Reads a `*.defects.csv` written by `dfbs-vo simulate`.
+pub fn read_defects_csv(text: &str) -> Result<Vec<DefectBox>, String> {
+    csv_rows(text)?
+        .iter()
+        .map(|row| {
+            Ok(DefectBox {
+                kind: field(row, "kind")?.to_string(),
+                bbox: [number(row, "bbox_xmin")?, number(row, "bbox_ymin")?, number(row, "bbox_xmax")?, number(row, "bbox_ymax")?],
+            })
+        })
+        .collect()
+}
+
+/// Angular distance in arcsec (haversine, accurate at small separations).
+pub fn separation_arcsec(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
+    let (d1, d2) = (dec1.to_radians(), dec2.to_radians());
+    let dra = (ra2 - ra1).to_radians();
+    let h = ((d2 - d1) / 2.0).sin().powi(2) + d1.cos() * d2.cos() * (dra / 2.0).sin().powi(2);
+    2.0 * h.sqrt().min(1.0).asin().to_degrees() * 3600.0
+}
+
+/// Completeness counts of one bin.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bin {
+    pub truth: usize,
+    pub found: usize,
+}
+
+impl Bin {
+    pub fn fraction(&self) -> Option<f64> {
+        (self.truth > 0).then(|| self.found as f64 / self.truth as f64)
+    }
+}
+
+/// The evaluation of one plate.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub plate: String,
+    pub match_radius_arcsec: f64,
+    /// (upper edge of the B bin, counts).
+    pub by_magnitude: Vec<(f64, Bin)>,
+    pub by_class: Vec<(String, Bin)>,
+    pub bright: Bin,
+    pub to_limit: Bin,
+    pub limit: f64,
+    pub detections: usize,
+    pub matched: usize,
+    pub unmatched_on_defects: usize,
+    pub errors_arcsec: Vec<f64>,
+    /// Matches: (truth overlaps, catalogue NL).
+    pub nl_table: [[usize; 2]; 2],
+    /// (truth class, catalogue class or "unclassified"): count.
+    pub confusion: Vec<((String, String), usize)>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = p / 100.0 * (sorted.len() - 1) as f64;
+    let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
+    sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64)
+}
+
+/// Matches the catalogue against the truth.
+pub fn evaluate(
+    plate: &str,
+    truth: &[TruthObject],
+    catalogue: &[CatalogueObject],
+    defects: &[DefectBox],
+    limit: f64,
+    match_radius_arcsec: f64,
+) -> Evaluation {
+    let counted: Vec<&TruthObject> = truth.iter().filter(|t| t.visible && !t.clipped).collect();
+    // Candidate pairs within the radius, by a declination-sorted sweep.
+    let mut by_dec: Vec<usize> = (0..counted.len()).collect();
+    by_dec.sort_by(|a, b| counted[*a].dec.total_cmp(&counted[*b].dec));
+    let decs: Vec<f64> = by_dec.iter().map(|&i| counted[i].dec).collect();
+    let radius_deg = match_radius_arcsec / 3600.0;
+    let mut pairs = Vec::new();
+    for (c, object) in catalogue.iter().enumerate() {
+        let start = decs.partition_point(|d| *d < object.dec - radius_deg);
+        for &t in &by_dec[start..] {
+            let candidate = counted[t];
+            if candidate.dec > object.dec + radius_deg {
+                break;
+            }
+            let distance = separation_arcsec(object.ra, object.dec, candidate.ra, candidate.dec);
+            if distance <= match_radius_arcsec {
+                pairs.push((distance, c, t));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut truth_match = vec![None; counted.len()];
+    let mut catalogue_matched = vec![false; catalogue.len()];
+    let mut errors = Vec::new();
+    for (distance, c, t) in pairs {
+        if truth_match[t].is_none() && !catalogue_matched[c] {
+            truth_match[t] = Some(c);
+            catalogue_matched[c] = true;
+            errors.push(distance);
+        }
+    }
+    errors.sort_by(f64::total_cmp);
+    let edges = [12.0, 13.0, 14.0, 15.0, 16.0, 16.5, 17.0, 17.5, 18.0, 18.5, 19.0, 99.0];
+    let mut by_magnitude: Vec<(f64, Bin)> = edges.iter().map(|e| (*e, Bin::default())).collect();
+    let mut by_class: Vec<(String, Bin)> = Vec::new();
+    let mut evaluation = Evaluation { plate: plate.into(), match_radius_arcsec, limit, ..Evaluation::default() };
+    let mut confusion: HashMap<(String, String), usize> = HashMap::new();
+    for (t, object) in counted.iter().enumerate() {
+        let found = truth_match[t].is_some();
+        let bin = by_magnitude.iter_mut().find(|(edge, _)| object.mag_b < *edge).map(|(_, b)| b);
+        if let Some(bin) = bin {
+            bin.truth += 1;
+            bin.found += found as usize;
+        }
+        if object.mag_b <= 17.5 {
+            evaluation.bright.truth += 1;
+            evaluation.bright.found += found as usize;
+        }
+        if object.mag_b <= limit {
+            evaluation.to_limit.truth += 1;
+            evaluation.to_limit.found += found as usize;
+            let class_bin = match by_class.iter_mut().find(|(c, _)| *c == object.class) {
+                Some((_, bin)) => bin,
+                None => {
+                    by_class.push((object.class.clone(), Bin::default()));
+                    &mut by_class.last_mut().expect("just pushed").1
+                }
+            };
+            class_bin.truth += 1;
+            class_bin.found += found as usize;
+        }
+        if let Some(c) = truth_match[t] {
+            let nl = catalogue[c].quality.as_deref() == Some("NL");
+            evaluation.nl_table[object.overlaps as usize][nl as usize] += 1;
+            let predicted = catalogue[c].class_label.clone().unwrap_or_else(|| "unclassified".into());
+            *confusion.entry((object.class.clone(), predicted)).or_insert(0) += 1;
+        }
+    }
+    by_class.sort_by(|a, b| a.0.cmp(&b.0));
+    evaluation.by_magnitude = by_magnitude.into_iter().filter(|(_, b)| b.truth > 0).collect();
+    evaluation.by_class = by_class;
+    evaluation.detections = catalogue.len();
+    evaluation.matched = catalogue_matched.iter().filter(|m| **m).count();
+    evaluation.unmatched_on_defects = catalogue
+        .iter()
+        .zip(&catalogue_matched)
+        .filter(|(object, matched)| {
+            !**matched
+                && match (object.px_x, object.px_y) {
+                    (Some(x), Some(y)) => defects
+                        .iter()
+                        .any(|d| x >= d.bbox[0] - 10.0 && x <= d.bbox[2] + 10.0 && y >= d.bbox[1] - 130.0 && y <= d.bbox[3] + 130.0),
+                    _ => false,
+                }
+        })
+        .count();
+    evaluation.errors_arcsec = errors;
+    let mut confusion: Vec<_> = confusion.into_iter().collect();
+    confusion.sort();
+    evaluation.confusion = confusion;
+    evaluation
+}
+
+impl Evaluation {
+    pub fn purity(&self) -> Option<f64> {
+        (self.detections > 0).then(|| self.matched as f64 / self.detections as f64)
+    }
+
+    pub fn error_percentile(&self, p: f64) -> f64 {
+        percentile(&self.errors_arcsec, p)
+    }
+
+    /// The report as a text table (Markdown, so it can be pasted into notes).
+    pub fn table(&self) -> String {
+        let pct = |f: Option<f64>| f.map_or("-".to_string(), |f| format!("{:.1}%", 100.0 * f));
+        let mut out = String::new();
+        let _ = writeln!(out, "plate {} (match radius {:.1}\", plate limit B = {:.2})\n", self.plate, self.match_radius_arcsec, self.limit);
+        let _ = writeln!(out, "| B below | truth | found | completeness |\n|---|---|---|---|");
+        for (edge, bin) in &self.by_magnitude {
+            let label = if *edge > 90.0 { "fainter".to_string() } else { format!("{edge:.1}") };
+            let _ = writeln!(out, "| {label} | {} | {} | {} |", bin.truth, bin.found, pct(bin.fraction()));
+        }
+        let _ = writeln!(out, "\n| class (B <= limit) | truth | found | completeness |\n|---|---|---|---|");
+        for (class, bin) in &self.by_class {
+            let _ = writeln!(out, "| {class} | {} | {} | {} |", bin.truth, bin.found, pct(bin.fraction()));
+        }
+        let _ = writeln!(
+            out,
+            "\ncompleteness B <= 17.5: {} ({}/{}); to the plate limit: {} ({}/{})",
+            pct(self.bright.fraction()),
+            self.bright.found,
+            self.bright.truth,
+            pct(self.to_limit.fraction()),
+            self.to_limit.found,
+            self.to_limit.truth
+        );
+        let _ = writeln!(
+            out,
+            "purity: {} ({} of {} detections match a truth object; {} unmatched lie on plate defects)",
+            pct(self.purity()),
+            self.matched,
+            self.detections,
+            self.unmatched_on_defects
+        );
+        let _ = writeln!(
+            out,
+            "astrometric error (arcsec): median {:.3}, 68% {:.3}, 95% {:.3}, max {:.3}",
+            self.error_percentile(50.0),
+            self.error_percentile(68.0),
+            self.error_percentile(95.0),
+            self.errors_arcsec.last().copied().unwrap_or(f64::NAN)
+        );
+        let [[ok_ok, ok_nl], [ov_ok, ov_nl]] = self.nl_table;
+        let _ = writeln!(
+            out,
+            "quality flag NL vs truth overlaps: agree {} of {} (truth isolated: {ok_ok} not NL, {ok_nl} NL; truth overlapping: {ov_nl} NL, {ov_ok} not NL)",
+            ok_ok + ov_nl,
+            ok_ok + ok_nl + ov_ok + ov_nl
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn truth(id: &str, ra: f64, mag: f64) -> TruthObject {
+        TruthObject { id: id.into(), ra, dec: 10.0, class: "star".into(), mag_b: mag, visible: true, overlaps: false, clipped: false }
+    }
+
+    fn found(ra: f64) -> CatalogueObject {
+        CatalogueObject { specid: format!("s{ra}"), ra, dec: 10.0, px_x: Some(100.0), px_y: Some(100.0), quality: Some("OK".into()), class_label: None }
+    }
+
+    #[test]
+    fn completeness_purity_and_errors() {
+        let one_arcsec = 1.0 / 3600.0 / 10f64.to_radians().cos();
+        let truth = vec![truth("a", 10.0, 14.0), truth("b", 10.01, 17.0), truth("c", 10.02, 18.2)];
+        let catalogue = vec![found(10.0 + one_arcsec), found(10.01), found(10.5)];
+        let defects = vec![DefectBox { kind: "dust".into(), bbox: [95.0, 95.0, 105.0, 105.0] }];
+        let e = evaluate("p", &truth, &catalogue, &defects, 18.0, 3.0);
+        assert_eq!(e.bright, Bin { truth: 2, found: 2 });
+        assert_eq!(e.to_limit, Bin { truth: 2, found: 2 });
+        assert_eq!(e.matched, 2);
+        assert_eq!(e.unmatched_on_defects, 1);
+        assert!((e.error_percentile(100.0) - 1.0).abs() < 1e-6);
+        assert!(e.table().contains("purity: 66.7%"));
+    }
+
+    #[test]
+    fn reads_the_simulators_csv() {
+        let text = "id,plate,ra,dec,class,subclass,mag_b,mag_r,redshift,x,y,bbox_xmin,bbox_ymin,bbox_xmax,bbox_ymax,visible,overlaps,clipped,extent\n\
+                    fbs5001-000001,fbs5001,1.5,2.5,star,G2,17.594,16.776,,1.0,2.0,1,2,3,4,true,false,false,0\n";
+        let rows = read_truth_csv(text).unwrap();
+        assert_eq!(rows[0].class, "star");
+        assert!(rows[0].visible && !rows[0].overlaps);
+        assert!(read_truth_csv("id,ra\nx,1\n").unwrap_err().contains("no column"));
+    }
+}
