@@ -11,9 +11,11 @@ use crate::config::Config;
 use crate::db::{ClusterState, Database, Target};
 use crate::service::{self, AppState};
 
+mod evaluate;
 mod ingest;
 mod simulate;
 
+use evaluate::EvaluateArgs;
 use ingest::IngestArgs;
 use simulate::SimulateArgs;
 
@@ -48,6 +50,8 @@ enum Command {
     },
     /// Ingest plate scans (FITS) or DFBS ASCII spectra into the catalogue.
     Ingest(IngestArgs),
+    /// Compare a simulated plate's catalogue rows with the simulator's truth.
+    Evaluate(EvaluateArgs),
     /// Simulate DFBS plate scans with their truth tables (no database needed).
     Simulate(SimulateArgs),
     /// Set up the database and run the service with the demonstration catalogue.
@@ -140,6 +144,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Adql { action } => adql(&config, action),
         Command::Simulate(args) => simulate::simulate(&args),
         Command::Ingest(args) => runtime.block_on(ingest::ingest(config, args)),
+        Command::Evaluate(args) => runtime.block_on(evaluate::run(config, args)),
     }
 }
 
