@@ -4,7 +4,7 @@ fbs1163, with the metrics the faithfulness test (tests/python/test_simulator.py)
     .venv/bin/python scripts/figures/sim_faithfulness.py [path/to/dfbs-vo]
 
 It simulates the same plate as the test (a 2048 x 2048 plate of fbs1163's field, IIF emulsion,
-limit B = 17.4, seed 11) into a temporary directory.
+limit B = 17.8, seed 11) into a temporary directory.
 """
 
 import os
@@ -35,7 +35,7 @@ def normalised(intensity, wavelength):
 def main():
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([BIN, "simulate", "--out", out, "--quiet", "--seed", "11", "--size", "2048x2048",
-                        "--emulsion", "IIF", "--limit", "17.4", "--field", "29.05,20.3", "--density", "3000"],
+                        "--emulsion", "IIF", "--limit", "17.8", "--field", "29.05,20.3", "--density", "3000"],
                        check=True)
         data = fits.getdata(os.path.join(out, "fbs5001.fits"))
         truth = Table.read(os.path.join(out, "fbs5001.truth.vot"))

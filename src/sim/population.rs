@@ -118,13 +118,26 @@ fn band_mean(f: &dyn Fn(f64) -> f64, low: f64, high: f64) -> f64 {
     (0..n).map(|i| f(low + (high - low) * (i as f64 + 0.5) / n as f64)).sum::<f64>() / n as f64
 }
 
-/// B − R colour of an SED, relative to a 9,600 K blackbody (Vega-like zero point) with the
-/// photographic B (400–480 nm) and R (590–700 nm) bands [inferred band limits].
-pub fn colour_b_minus_r(sed: &dyn Fn(f64) -> f64) -> f64 {
+/// Photographic B and R bands (nm) [inferred band limits].
+const B_BAND: (f64, f64) = (400.0, 480.0);
+const R_BAND: (f64, f64) = (590.0, 700.0);
+
+/// B − R colour of an SED given by its band means, relative to a 9,600 K blackbody (a
+/// Vega-like zero point).
+pub fn colour_from_band_means(mean_b: f64, mean_r: f64) -> f64 {
     let vega = |l: f64| planck(l, 9600.0);
-    let ratio = band_mean(sed, 400.0, 480.0) / band_mean(sed, 590.0, 700.0);
-    let ratio_vega = band_mean(&vega, 400.0, 480.0) / band_mean(&vega, 590.0, 700.0);
-    -2.5 * (ratio / ratio_vega).log10()
+    let ratio_vega = band_mean(&vega, B_BAND.0, B_BAND.1) / band_mean(&vega, R_BAND.0, R_BAND.1);
+    -2.5 * (mean_b / mean_r / ratio_vega).log10()
+}
+
+/// B − R colour of a smooth SED (sampled: fine for continua, not for narrow lines).
+pub fn colour_b_minus_r(sed: &dyn Fn(f64) -> f64) -> f64 {
+    colour_from_band_means(band_mean(sed, B_BAND.0, B_BAND.1), band_mean(sed, R_BAND.0, R_BAND.1))
+}
+
+/// B − R colour of a template, with its lines integrated exactly (`Template::sed_mean`).
+pub fn template_colour(template: &Template) -> f64 {
+    colour_from_band_means(template.sed_mean(B_BAND.0, B_BAND.1), template.sed_mean(R_BAND.0, R_BAND.1))
 }
 
 /// Draws B magnitudes from counts growing as 10^(slope·m) between `bright` and `faint`.
@@ -165,8 +178,9 @@ pub fn erf(x: f64) -> f64 {
 
 /// Exposure profile of a template along the trace: the emulsion response to the reference
 /// star times the object's SED over the reference SED, averaged over each pixel's wavelength
-/// interval (4 samples, so narrow emission lines are not missed), then smoothed by the image
-/// along the dispersion (Gaussian σ_y).
+/// interval (4 sub-intervals, each with the SED's exact interval mean, so narrow emission
+/// lines are neither missed nor over-counted), then smoothed by the image along the dispersion
+/// (Gaussian σ_y).
 pub fn trace_profile(template: &Template, emulsion: &Emulsion, row_exposure: f64, sigma_y: f64) -> Vec<f32> {
     let reference_445 = planck(445.0, REFERENCE_TEMPERATURE_K);
     let mut raw = vec![0.0f64; PROFILE_LEN];
@@ -177,8 +191,12 @@ pub fn trace_profile(template: &Template, emulsion: &Emulsion, row_exposure: f64
             let lambda = wavelength::wavelength_nm(k + sub);
             let response = emulsion.response(lambda);
             if response > 0.0 {
+                // Wavelength decreases with k: the sub-interval runs from k+sub+1/8 (blue) to
+                // k+sub-1/8 (red).
+                let blue = wavelength::wavelength_nm(k + sub + 0.125);
+                let red = wavelength::wavelength_nm(k + sub - 0.125);
                 let reference = planck(lambda, REFERENCE_TEMPERATURE_K) / reference_445;
-                sum += response * template.sed(lambda) / reference;
+                sum += response * template.sed_mean(blue, red) / reference;
             }
         }
         *value = row_exposure * sum / 4.0;
@@ -225,15 +243,17 @@ pub fn draw_objects(plate: &PlateSpec, mix: Mix, density_per_deg2: f64) -> Vec<S
             // Training sets want many bright examples too.
             Mix::Balanced => draw_magnitude(&mut object_rng, 11.5, faint, 0.15),
         };
-        let sed = |l: f64| template.sed(l);
-        let mag_r = mag_b - colour_b_minus_r(&sed);
+        let mag_r = mag_b - template_colour(&template);
         let extent_px = template.extent_arcsec / 2.3548 / pixel_arcsec;
         let sigma_x = (sigma_seeing * sigma_seeing + extent_px * extent_px).sqrt();
         // Along the dispersion: the image plus the prism's own blur (about 0.6 px) [inferred].
         let sigma_y = (sigma_seeing * sigma_seeing + extent_px * extent_px + 0.36).sqrt();
-        // B magnitudes are referred to 445 nm, where the template is normalised.
-        let row_exposure = limit_exposure * 10f64.powf(-0.4 * (mag_b - plate.limiting_mag))
-            ;
+        // B is the object's mean F_lambda over the B band relative to the reference star's: an
+        // object of the same B as the reference star gets the same B-band exposure, whatever its
+        // lines and continuum (the template is scaled to 1 at 445 nm, not to its B band).
+        let reference = |l: f64| planck(l, REFERENCE_TEMPERATURE_K) / planck(445.0, REFERENCE_TEMPERATURE_K);
+        let band_scale = band_mean(&reference, B_BAND.0, B_BAND.1) / template.sed_mean(B_BAND.0, B_BAND.1);
+        let row_exposure = limit_exposure * 10f64.powf(-0.4 * (mag_b - plate.limiting_mag)) * band_scale;
         let profile = trace_profile(&template, &plate.emulsion, row_exposure, sigma_y);
         let mut object = SimObject {
             number,

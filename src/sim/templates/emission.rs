@@ -215,7 +215,7 @@ pub struct CvParams {
     pub secondary_teff_k: f64,
     /// Secondary's share of the continuum at 650 nm.
     pub secondary_fraction: f64,
-    /// H-α emission equivalent width, nm (DN 3-15, NL 0.5-3, polar 2-10).
+    /// H-α emission equivalent width, nm (DN 3-15, NL 1-5, polar 2-10).
     pub halpha_ew_nm: f64,
     /// EW(H-β) / EW(H-α) (flat Balmer decrement of optically thick discs).
     pub hbeta_to_halpha_ew: f64,
@@ -256,12 +256,12 @@ impl CvParams {
                 disk_index: rng.range(-2.8, -2.0),
                 secondary_teff_k,
                 secondary_fraction: rng.range(0.0, 0.1),
-                halpha_ew_nm: log_uniform(rng, 0.5, 3.0),
+                halpha_ew_nm: log_uniform(rng, 1.0, 5.0),
                 hbeta_to_halpha_ew: rng.range(0.4, 0.8),
                 he1_to_hbeta_ew: rng.range(0.1, 0.3),
                 he2_to_hbeta_ew: rng.range(0.1, 0.5),
                 line_fwhm_kms: rng.range(800.0, 1500.0),
-                absorption_ew_nm: rng.range(0.5, 1.5),
+                absorption_ew_nm: rng.range(0.3, 1.0),
                 balmer_emission_jump: 0.0,
             },
             CvKind::Polar => CvParams {
@@ -385,7 +385,7 @@ impl PlanetaryNebulaParams {
         s.add_continuum(ContinuumShape::PowerLaw { index: 0.0 }, H_BETA, f);
         // Balmer continuum emission of the nebula: the F_λ continuum roughly doubles blueward of
         // the Balmer limit (assumption, Osterbrock & Ferland 2006 Fig. 4.1).
-        s.edge(BALMER_LIMIT, 1.0, -1.0 * f, Side::Blue);
+        s.edge(BALMER_LIMIT, 1.0, -f, Side::Blue);
         let hbeta_flux = self.hbeta_ew_nm * s.continuum_at(H_BETA);
         self.lines.add(&mut s, 1.0, hbeta_flux);
         // Weaker [O II] 732 doublet and He I 706.5 beyond the band.

@@ -4,14 +4,16 @@
 //! [`SpectralModel`]:
 //!
 //! ```text
-//! F(λ) = scale · T_igm(λ) · [ C(λ) · t(Σ_i A_i(λ)) + Σ_j E_j(λ) ]
+//! F(λ) = scale · T_igm(λ) · [ C(λ) · Π_k (1 - D_k(λ)) · t(Σ_i A_i(λ)) + Σ_j E_j(λ) ]
 //! ```
 //!
 //! - `C` is a sum of smooth continuum components (black bodies, power laws);
-//! - `A_i` are absorption features given as *fractional depths* that add linearly
-//!   (Gaussian lines, error-function edges such as the Balmer jump, saw-tooth molecular
-//!   bands); `t(a) = 1 - a`, rolled off smoothly below 0.1 so that heavily overlapping
-//!   features never drive the flux negative (an assumption of the model, not physics);
+//! - `A_i` are absorption features given as *fractional depths*: Gaussian lines and saw-tooth
+//!   molecular bands add linearly, `t(a) = 1 - a`, rolled off smoothly below 0.1 so that
+//!   heavily overlapping features never drive the flux negative (an assumption of the model,
+//!   not physics); broad error-function edges (Balmer jump, line-blanketing depression,
+//!   4000 Å break) multiply, `Π (1 - d_k)`, so that lines inside a depressed region keep their
+//!   equivalent width;
 //! - `E_j` are Gaussian emission lines (additive, amplitudes in the same units as `C`);
 //! - `T_igm` is the mean intergalactic Lyman-series transmission of quasars (Madau 1995).
 //!
@@ -20,8 +22,9 @@
 //! closed form: [`SpectralModel::eval`] takes the instrumental sigma (0 for the intrinsic
 //! spectrum) and returns the smoothed spectrum without numerical integration. The continuum
 //! components are smooth on the scale of the DFBS resolution (~5 nm) and are not smoothed; the
-//! smoothing of the product `C · t(ΣA)` is approximated by `C · t(Σ Ã)`, exact where the
-//! continuum is locally linear and the features do not saturate.
+//! smoothing of the product `C · Π(1 - D) · t(ΣA)` is approximated by the product of the
+//! smoothed factors, exact where the continuum and edges are locally linear and the lines do
+//! not saturate (within ~3 % of a brute-force convolution at 5 nm FWHM in the tests).
 
 use std::f64::consts::{PI, SQRT_2};
 
@@ -304,16 +307,68 @@ impl SpectralModel {
         self.continuum.iter().map(|c| c.at(lambda_nm)).sum()
     }
 
+    /// Continuum times absorption (edges, lines, bands), smoothed by `smooth_nm`.
+    #[inline]
+    fn absorbed_continuum(&self, lambda_nm: f64, smooth_nm: f64) -> f64 {
+        let c = self.continuum_at(lambda_nm);
+        let mut a = 0.0;
+        let mut edges = 1.0;
+        for f in &self.absorbers {
+            let d = f.depth_at(lambda_nm, smooth_nm);
+            if matches!(f, Absorber::Edge { .. }) {
+                edges *= 1.0 - d;
+            } else {
+                a += d;
+            }
+        }
+        c * edges * transmission_of_depth(a)
+    }
+
+    #[inline]
+    fn igm_at(&self, lambda_nm: f64, smooth_nm: f64) -> f64 {
+        match &self.igm {
+            Some(igm) => igm.transmission(lambda_nm, smooth_nm),
+            None => 1.0,
+        }
+    }
+
     /// Unnormalised model, smoothed by a Gaussian of sigma `smooth_nm` (0: intrinsic).
     pub fn eval_raw(&self, lambda_nm: f64, smooth_nm: f64) -> f64 {
-        let c = self.continuum_at(lambda_nm);
-        let a: f64 = self.absorbers.iter().map(|f| f.depth_at(lambda_nm, smooth_nm)).sum();
         let e: f64 = self.emission.iter().map(|l| l.at(lambda_nm, smooth_nm)).sum();
-        let f = c * transmission_of_depth(a) + e;
-        match &self.igm {
-            Some(igm) => f * igm.transmission(lambda_nm, smooth_nm),
-            None => f,
+        (self.absorbed_continuum(lambda_nm, smooth_nm) + e) * self.igm_at(lambda_nm, smooth_nm)
+    }
+
+    /// Normalised mean of the intrinsic model over [`lo_nm`, `hi_nm`] (a pixel): emission lines
+    /// integrated exactly (error functions), the absorbed continuum averaged over 4 sub-points,
+    /// each smoothed by a Gaussian of half the sub-point spacing so that narrow absorption
+    /// lines keep their equivalent width (to ~2 %; within 5 % of the exact mean also where the
+    /// interval cuts through a deep line).
+    pub fn eval_mean(&self, lo_nm: f64, hi_nm: f64) -> f64 {
+        let (lo, hi) = if lo_nm <= hi_nm { (lo_nm, hi_nm) } else { (hi_nm, lo_nm) };
+        let width = hi - lo;
+        if width <= 0.0 {
+            return self.eval(lo, 0.0);
         }
+        const N: usize = 4;
+        let step = width / N as f64;
+        let smooth = 0.5 * step;
+        let mut absorbed = 0.0;
+        for i in 0..N {
+            let l = lo + (i as f64 + 0.5) * step;
+            absorbed += self.absorbed_continuum(l, smooth) * self.igm_at(l, smooth);
+        }
+        absorbed /= N as f64;
+        let mut emitted = 0.0;
+        for line in &self.emission {
+            let (a, b) = ((lo - line.center_nm) / line.sigma_nm, (hi - line.center_nm) / line.sigma_nm);
+            if b < -8.0 || a > 8.0 {
+                continue;
+            }
+            emitted += line.flux() * (big_phi(b) - big_phi(a));
+        }
+        emitted /= width;
+        let mid = 0.5 * (lo + hi);
+        self.scale * (absorbed + emitted * self.igm_at(mid, width / 12f64.sqrt()))
     }
 
     /// Normalised model (see [`SpectralModel::eval_raw`]).
@@ -366,6 +421,7 @@ impl SpectralModel {
 
     pub fn edge(&mut self, center_nm: f64, sigma_nm: f64, depth: f64, side: Side) {
         if depth != 0.0 {
+            let depth = depth.min(0.98);
             self.absorbers.push(Absorber::Edge { center_nm, sigma_nm, depth, side });
         }
     }

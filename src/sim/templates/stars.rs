@@ -145,7 +145,9 @@ pub struct MStarParams {
     /// Depth of the strongest TiO band heads: 0.18 + 0.12 · subtype (± 0.04), so ~0.2 at M0 and
     /// ~0.9 at M6 (assumption, matching the TiO5 index sequence of Reid, Hawley & Gizis 1995).
     pub tio_depth: f64,
-    /// Extra depression of the blue (below ~430 nm) beyond the black body (assumption).
+    /// Extra depression of the blue beyond the black body (TiO, CaOH and metal-line opacity), an
+    /// error-function edge at 470 nm, σ 30 nm: 0.34 + 0.08 · subtype (± 0.04), which brings
+    /// F(650)/F(445) to ~3 at M0 and ~12 at M5 as in the Pickles (1998) dwarfs (assumption).
     pub blue_depression: f64,
     /// H-α emission equivalent width of active (dMe) stars, 0 for inactive ones.
     pub halpha_emission_ew_nm: f64,
@@ -156,8 +158,8 @@ impl MStarParams {
         let subtype = rng.weighted(&[0.20, 0.20, 0.18, 0.15, 0.12, 0.09, 0.06]) as u8;
         let k = subtype as f64;
         let teff_k = rng.gauss(M_TEFF[subtype as usize], 50.0).clamp(2600.0, 3900.0);
-        let tio_depth = rng.gauss(0.18 + 0.12 * k, 0.04).clamp(0.05, 0.92);
-        let blue_depression = rng.range(0.30, 0.45) + 0.05 * k;
+        let tio_depth = rng.gauss(0.18 + 0.12 * k, 0.04).clamp(0.1, 0.92);
+        let blue_depression = 0.34 + 0.08 * k + rng.range(-0.04, 0.04);
         // Activity fraction rises with subtype (West et al. 2008, AJ 135, 785: ~5 % at M0 to
         // ~50 % at M6 near the plane; fewer at high latitude).
         let halpha_emission_ew_nm =
@@ -173,7 +175,7 @@ impl MStarParams {
         let k = self.subtype as f64;
         let mut s = SpectralModel::new();
         s.add_continuum(blackbody(self.teff_k), 500.0, 1.0);
-        s.edge(430.0, 25.0, self.blue_depression.min(0.8), Side::Blue);
+        s.edge(470.0, 30.0, self.blue_depression.min(0.9), Side::Blue);
         for &(head, rel, length) in &TIO_BANDS {
             s.band(head, length, (self.tio_depth * rel).min(0.9), Side::Red);
         }
@@ -255,7 +257,7 @@ impl CarbonStarParams {
     pub fn build(&self) -> SpectralModel {
         let mut s = SpectralModel::new();
         s.add_continuum(blackbody(self.teff_k), 500.0, 1.0);
-        let blue_edge = if self.kind == CarbonKind::N { 460.0 } else { 420.0 };
+        let blue_edge = if self.kind == CarbonKind::N { 460.0 } else { 440.0 };
         s.edge(blue_edge, 25.0, self.blue_depression, Side::Blue);
         // C2 Swan bands: sharp head on the red side, absorption fading toward the blue.
         for &(head, rel, length) in &C2_SWAN_BANDS {
