@@ -107,3 +107,43 @@ async fn a_plate_is_written_whole_or_not_at_all() {
     let count: i64 = client.query_one("SELECT count(*) FROM dfbs.spectra WHERE plate = 'fbs9001'", &[]).await.unwrap().get(0);
     assert_eq!(count, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_going_away_mid_ingest_rolls_the_plate_back() {
+    let database = catalogue_database("t_ingest_killed").await;
+    let mut client = database.connect_as(dfbs_vo::db::INGEST_ROLE).await.unwrap();
+    let admin = database.connect_admin().await.unwrap();
+    let spectra: Vec<_> = (0..60_000).map(|n| spectrum("fbs9002", n, 10.0 + n as f64 * 1e-6)).collect();
+    // Terminate the ingest connection while its COPY runs.
+    let killer = tokio::spawn(async move {
+        for _ in 0..200 {
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            let killed: i64 = admin
+                .query_one(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                     WHERE usename = 'dfbs_ingest' AND query LIKE 'COPY dfbs.spectra%'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if killed > 0 {
+                return (true, admin);
+            }
+        }
+        (false, admin)
+    });
+    let result = write_plate(&mut client, &plate("fbs9002"), &spectra, WriteMode::NewPlate).await;
+    let (killed, admin) = killer.await.unwrap();
+    assert!(killed, "the COPY finished before it could be interrupted");
+    assert!(result.is_err());
+    // Nothing of the plate is left.
+    let rows: i64 = admin.query_one("SELECT count(*) FROM dfbs.plates WHERE plateid = 'fbs9002'", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 0);
+    // Running it again (a new connection) completes it.
+    let mut client = database.connect_as(dfbs_vo::db::INGEST_ROLE).await.unwrap();
+    let outcome = write_plate(&mut client, &plate("fbs9002"), &spectra, WriteMode::NewPlate).await.unwrap();
+    assert_eq!(outcome.spectra, 60_000);
+    let rows: i64 = admin.query_one("SELECT count(*) FROM dfbs.spectra WHERE plate = 'fbs9002'", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 60_000);
+}
