@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod pipeline;
+pub mod progress;
 pub mod service;
 pub mod sim;
 pub mod uws;

@@ -17,8 +17,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from astropy.io import fits  # noqa: E402
-from astropy.table import Table  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
@@ -37,26 +35,7 @@ def main():
         subprocess.run([BIN, "simulate", "--out", out, "--quiet", "--seed", "11", "--size", "2048x2048",
                         "--emulsion", "IIF", "--limit", "17.8", "--field", "29.05,20.3", "--density", "3000"],
                        check=True)
-        data = fits.getdata(os.path.join(out, "fbs5001.fits"))
-        truth = Table.read(os.path.join(out, "fbs5001.truth.vot"))
-    real = [s for s in profiles.read_real() if s["quality"] != "NL"]
-    real_rows = []
-    for spectrum in real:
-        row = profiles.metrics(spectrum["intensity"], spectrum["wavelength"])
-        row.update(mag=spectrum["mag_b"], intensity=spectrum["intensity"], wavelength=spectrum["wavelength"])
-        real_rows.append(row)
-    selected = truth[(truth["class"] == "star") & ~truth["overlaps"] & (truth["mag_b"] > 12) & (truth["mag_b"] < 17.5)]
-    sim_rows = []
-    for row in selected:
-        extracted = profiles.extract_simulated(data, row["x"], row["y"])
-        if extracted is None:
-            continue
-        metrics = profiles.metrics(*extracted)
-        metrics.update(mag=float(row["mag_b"]), intensity=extracted[0], wavelength=extracted[1])
-        sim_rows.append(metrics)
-    matched = profiles.magnitude_matched(real_rows, sim_rows)
-    real_summary = profiles.summarise(real_rows)
-    sim_summary = profiles.summarise(matched)
+        real_summary, sim_summary, real_rows, matched = profiles.faithfulness(os.path.join(out, "fbs5001"))
 
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     grid = np.linspace(340, 700, 181)

@@ -97,35 +97,27 @@ pub fn draw_defects(plate: &PlateSpec) -> Vec<Defect> {
             density: rng.range(0.15, 1.5),
         });
     }
+    let mut segment = |kind: DefectKind, length: (f64, f64), half_width: (f64, f64), density: (f64, f64), rng: &mut SimRng| {
+        number += 1;
+        let x = rng.range(1.0, w);
+        let y = rng.range(1.0, h);
+        let length = rng.range(length.0, length.1);
+        let angle = rng.range(0.0, std::f64::consts::PI);
+        defects.push(Defect {
+            number,
+            kind,
+            start: (x, y),
+            end: (x + length * angle.cos(), y + length * angle.sin()),
+            half_width: rng.range(half_width.0, half_width.1),
+            density: rng.range(density.0, density.1),
+        });
+    };
     for _ in 0..hairs {
-        number += 1;
-        let x = rng.range(1.0, w);
-        let y = rng.range(1.0, h);
-        let length = rng.range(40.0, 400.0);
-        let angle = rng.range(0.0, std::f64::consts::PI);
-        defects.push(Defect {
-            number,
-            kind: DefectKind::Hair,
-            start: (x, y),
-            end: (x + length * angle.cos(), y + length * angle.sin()),
-            half_width: rng.range(0.4, 1.2),
-            density: rng.range(0.2, 0.8),
-        });
+        segment(DefectKind::Hair, (40.0, 400.0), (0.4, 1.2), (0.2, 0.8), &mut rng);
     }
+    // A scratch removes the emulsion: a large negative density, clipped to the base's fog.
     for _ in 0..scratches {
-        number += 1;
-        let x = rng.range(1.0, w);
-        let y = rng.range(1.0, h);
-        let length = rng.range(200.0, 2000.0);
-        let angle = rng.range(0.0, std::f64::consts::PI);
-        defects.push(Defect {
-            number,
-            kind: DefectKind::Scratch,
-            start: (x, y),
-            end: (x + length * angle.cos(), y + length * angle.sin()),
-            half_width: rng.range(0.3, 1.0),
-            density: -2.0,
-        });
+        segment(DefectKind::Scratch, (200.0, 2000.0), (0.3, 1.0), (-2.0, -2.0), &mut rng);
     }
     defects
 }

@@ -124,17 +124,11 @@ pub fn simulate(options: &SimulateOptions) -> anyhow::Result<Vec<PlateSummary>> 
     }
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     let total_rows = (options.plates * options.size.1) as u64;
-    let bar = if options.progress {
-        let bar = indicatif::ProgressBar::new(total_rows);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg:>9} [{bar:40}] {percent:>3}% rows, {elapsed} elapsed, eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::progress::bar(
+        total_rows,
+        "{msg:>9} [{bar:40}] {percent:>3}% rows, {elapsed} elapsed, eta {eta}",
+        options.progress,
+    );
     let mut summaries = Vec::new();
     for index in 0..options.plates {
         let started = Instant::now();

@@ -133,3 +133,32 @@ def magnitude_matched(real_rows, sim_rows, per_real=5):
             used.add(i)
             matched.append(available[i])
     return matched
+
+
+def faithfulness(plate_prefix):
+    """Real and magnitude-matched simulated profiles of a simulated plate (files
+    `<plate_prefix>.fits` and `.truth.vot`): (real summary, simulated summary, real rows,
+    matched simulated rows); each row holds its metrics, `mag`, `intensity` and `wavelength`."""
+    from astropy.io import fits
+    from astropy.table import Table
+
+    real_rows = []
+    for spectrum in read_real():
+        if spectrum["quality"] == "NL":  # disturbed by neighbours
+            continue
+        row = metrics(spectrum["intensity"], spectrum["wavelength"])
+        row.update(mag=spectrum["mag_b"], intensity=spectrum["intensity"], wavelength=spectrum["wavelength"])
+        real_rows.append(row)
+    data = fits.getdata(f"{plate_prefix}.fits")
+    truth = Table.read(f"{plate_prefix}.truth.vot")
+    selected = truth[(truth["class"] == "star") & ~truth["overlaps"] & (truth["mag_b"] > 12) & (truth["mag_b"] < 17.5)]
+    sim_rows = []
+    for row in selected:
+        extracted = extract_simulated(data, row["x"], row["y"])
+        if extracted is None:
+            continue
+        row_metrics = metrics(*extracted)
+        row_metrics.update(mag=float(row["mag_b"]), intensity=extracted[0], wavelength=extracted[1])
+        sim_rows.append(row_metrics)
+    matched = magnitude_matched(real_rows, sim_rows)
+    return summarise(real_rows), summarise(matched), real_rows, matched

@@ -147,30 +147,6 @@ def test_bad_arguments_are_explained(tmp_path):
         assert message in result.stderr, result.stderr
 
 
-def faithfulness(out):
-    """Metrics of real and magnitude-matched simulated profiles (see dfbs_profiles)."""
-    real_rows = []
-    for spectrum in profiles.read_real():
-        if spectrum["quality"] == "NL":  # disturbed by neighbours
-            continue
-        row = profiles.metrics(spectrum["intensity"], spectrum["wavelength"])
-        row["mag"] = spectrum["mag_b"]
-        real_rows.append(row)
-    data = fits.getdata(out / "fbs5001.fits")
-    truth = Table.read(out / "fbs5001.truth.vot")
-    selected = truth[(truth["class"] == "star") & ~truth["overlaps"] & (truth["mag_b"] > 12) & (truth["mag_b"] < 17.5)]
-    sim_rows = []
-    for row in selected:
-        extracted = profiles.extract_simulated(data, row["x"], row["y"])
-        if extracted is None:
-            continue
-        metrics = profiles.metrics(*extracted)
-        metrics["mag"] = row["mag_b"]
-        sim_rows.append(metrics)
-    matched = profiles.magnitude_matched(real_rows, sim_rows)
-    return profiles.summarise(real_rows), profiles.summarise(matched)
-
-
 # Agreement required between the medians of real and simulated profiles.
 TOLERANCES = {"red_border_offset": 0.5, "length": 12.0, "gap_nm": 8.0, "gap_depth": 0.06, "blue_red": 0.06}
 
@@ -180,7 +156,7 @@ def test_simulated_profiles_match_the_real_fbs1163_spectra(tmp_path):
     # real spectra, and many stars for the comparison sample.
     simulate(tmp_path, "--seed", "11", "--size", "2048x2048", "--emulsion", "IIF", "--limit", "17.8",
              "--field", "29.05,20.3", "--density", "3000")
-    real, simulated = faithfulness(tmp_path)
+    real, simulated, _, _ = profiles.faithfulness(tmp_path / "fbs5001")
     report = "\n".join(f"{key}: real {real[key][0]:.3f}, simulated {simulated[key][0]:.3f}" for key in TOLERANCES)
     for key, tolerance in TOLERANCES.items():
         assert abs(real[key][0] - simulated[key][0]) <= tolerance, report
