@@ -15,6 +15,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub paths: PathsConfig,
     pub limits: LimitsConfig,
+    pub classify: ClassifyConfig,
     /// Directory relative paths are resolved against.
     #[serde(skip)]
     pub project_dir: PathBuf,
@@ -65,6 +66,17 @@ pub struct LimitsConfig {
     pub upload_max_bytes: usize,
     pub upload_max_rows: u64,
     pub upload_urls: UploadUrls,
+}
+
+/// The classify stage (ONNX models run with ONNX Runtime).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyConfig {
+    pub model_dir: PathBuf,
+    pub threshold: f32,
+    pub threads: usize,
+    pub batch: usize,
+    pub onnxruntime: String,
 }
 
 /// Whether tables are fetched from URLs given in UPLOAD.

@@ -11,6 +11,8 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::pipeline::catalogue::{write_plate, WriteMode};
 use crate::pipeline::ingest::{display_name, spec_records};
+use crate::pipeline::params::PipelineParams;
+use crate::pipeline::plate::{ingest_plates, PlateRun};
 
 #[derive(clap::Args)]
 pub struct IngestArgs {
@@ -25,6 +27,14 @@ pub struct IngestArgs {
     /// Re-ingest plates already in the catalogue (their rows are replaced in one transaction).
     #[arg(long)]
     replace: bool,
+    /// Seeded mode: extract at the positions of this catalogue (CSV with `ra` and `dec` columns
+    /// in degrees) instead of detecting.
+    #[arg(long, conflicts_with = "spec")]
+    seeds: Option<PathBuf>,
+    /// Leave the class columns empty even when a model is installed (classify later with
+    /// `dfbs-vo classify`).
+    #[arg(long)]
+    no_classify: bool,
 }
 
 /// One line of the summary table.
@@ -72,16 +82,19 @@ pub async fn ingest(config: Config, args: IngestArgs) -> Result<ExitCode> {
             });
         }
     } else {
-        for path in &args.plates {
-            outcomes.push(Outcome {
-                input: display_name(path),
-                plate: "-".into(),
-                spectra: 0,
-                seconds: 0.0,
-                error: Some("plate scans: PENDING".into()),
-            });
+        let mode = if args.replace { WriteMode::ReplacePlate } else { WriteMode::NewPlate };
+        let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let params = PipelineParams::default();
+        let classifier = if args.no_classify { None } else { super::classify::installed_classifier(&config)? };
+        let classifier = classifier.as_ref().map(|c| c as &dyn crate::pipeline::plate::Classifier);
+        let seeds = match &args.seeds {
+            Some(path) => Some(read_seeds(path)?),
+            None => None,
+        };
+        let run = PlateRun { params: &params, classifier, seeds: seeds.as_deref() };
+        for o in ingest_plates(&mut client, &args.plates, args.workers, mode, &run, progress).await {
+            outcomes.push(Outcome { input: o.input, plate: o.plate, spectra: o.spectra, seconds: o.seconds, error: o.error });
         }
-        let _ = (args.workers, args.replace);
     }
     if started && let Some(cluster) = database.private_cluster() {
         let cluster = cluster.clone();
@@ -103,4 +116,30 @@ pub async fn ingest(config: Config, args: IngestArgs) -> Result<ExitCode> {
     eprintln!("{} input(s): {} ingested, {failed} failed; {total} spectra written", outcomes.len(), outcomes.len() - failed);
     // The exit status says how many failed (capped: exit statuses are one byte).
     Ok(ExitCode::from(failed.min(100) as u8))
+}
+
+/// Reads a seed catalogue: CSV with a header naming `ra` and `dec` (or `raj2000`/`dej2000`),
+/// degrees.
+fn read_seeds(path: &std::path::Path) -> Result<Vec<(f64, f64)>> {
+    use anyhow::Context as _;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap_or("").split(',').map(|h| h.trim().trim_matches('"').to_ascii_lowercase()).collect();
+    let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+    let (Some(ra), Some(dec)) = (find(&["ra", "raj2000", "ra_icrs"]), find(&["dec", "dej2000", "de_icrs", "decj2000"])) else {
+        anyhow::bail!("{}: the header must name the columns ra and dec (degrees)", path.display());
+    };
+    let mut seeds = Vec::new();
+    for (n, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let value = |i: usize| fields.get(i).and_then(|f| f.trim().parse::<f64>().ok());
+        match (value(ra), value(dec)) {
+            (Some(r), Some(d)) if (0.0..360.0).contains(&r) && (-90.0..=90.0).contains(&d) => seeds.push((r, d)),
+            _ => anyhow::bail!("{} line {}: ra and dec must be numbers in degrees", path.display(), n + 2),
+        }
+    }
+    Ok(seeds)
 }

@@ -11,13 +11,16 @@ use crate::config::Config;
 use crate::db::{ClusterState, Database, Target};
 use crate::service::{self, AppState};
 
+mod classify;
+mod demo;
 mod evaluate;
 mod ingest;
 mod simulate;
 
+use classify::ClassifyArgs;
 use evaluate::EvaluateArgs;
 use ingest::IngestArgs;
-use simulate::SimulateArgs;
+use simulate::{ExportArgs, SimulateArgs};
 
 #[derive(Parser)]
 #[command(name = "dfbs-vo", version, about = "Virtual Observatory service for the Digitized First Byurakan Survey")]
@@ -50,11 +53,16 @@ enum Command {
     },
     /// Ingest plate scans (FITS) or DFBS ASCII spectra into the catalogue.
     Ingest(IngestArgs),
+    /// Classify plates already in the catalogue (again) with a model, without re-detecting.
+    Classify(ClassifyArgs),
     /// Compare a simulated plate's catalogue rows with the simulator's truth.
     Evaluate(EvaluateArgs),
+    /// Write a classifier training set (cutouts, spectra, labels) from simulated plates.
+    ExportCutouts(ExportArgs),
     /// Simulate DFBS plate scans with their truth tables (no database needed).
     Simulate(SimulateArgs),
-    /// Set up the database and run the service with the demonstration catalogue.
+    /// The demonstration: simulated plates through the pipeline into the catalogue (first run
+    /// only), then the service.
     Demo {
         #[arg(long)]
         listen: Option<String>,
@@ -128,8 +136,10 @@ fn init_logging() {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     // The simulator needs neither the project's configuration nor a database.
-    if let Command::Simulate(args) = &cli.command {
-        return simulate::simulate(args);
+    match &cli.command {
+        Command::Simulate(args) => return simulate::simulate(args),
+        Command::ExportCutouts(args) => return simulate::export_cutouts(args),
+        _ => {}
     }
     let project_dir = match cli.project_dir {
         Some(dir) => dir,
@@ -139,12 +149,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Command::Serve { listen } => runtime.block_on(serve(config, listen)),
-        Command::Demo { listen } => runtime.block_on(serve(config, listen)),
+        Command::Demo { listen } => runtime.block_on(demo::run(config, listen)),
         Command::Db { action } => runtime.block_on(db(config, action)),
         Command::Adql { action } => adql(&config, action),
         Command::Simulate(args) => simulate::simulate(&args),
+        Command::ExportCutouts(args) => simulate::export_cutouts(&args),
         Command::Ingest(args) => runtime.block_on(ingest::ingest(config, args)),
         Command::Evaluate(args) => runtime.block_on(evaluate::run(config, args)),
+        Command::Classify(args) => runtime.block_on(classify::run(config, args)),
     }
 }
 

@@ -100,3 +100,40 @@ pub fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Simulated plate scans (their `*.truth.csv` beside them).
+    plates: Vec<PathBuf>,
+    /// Directory for cutouts.npy, flux.npy and labels.csv.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// `dfbs-vo export-cutouts`: a training set from simulated plates, through the pipeline's own
+/// extraction.
+pub fn export_cutouts(args: &ExportArgs) -> Result<ExitCode> {
+    use crate::pipeline::dataset::TrainingSet;
+    use crate::pipeline::params::PipelineParams;
+    if args.plates.is_empty() {
+        anyhow::bail!("give the simulated plate scans to export (PLATE.fits ...)");
+    }
+    let mut set = TrainingSet::create(&args.out)?;
+    let params = PipelineParams::default();
+    let bar = crate::progress::bar(args.plates.len() as u64, "export [{bar:40}] {pos}/{len} plates, eta {eta} {msg}", std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let mut failed = 0;
+    for path in &args.plates {
+        match set.add_plate(path, &params) {
+            Ok(summary) => bar.set_message(format!("{}: {} of {} labelled", summary.plate, summary.labelled, summary.detections)),
+            Err(error) => {
+                failed += 1;
+                bar.println(format!("{error}"));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let rows = set.finish()?;
+    eprintln!("{rows} labelled cutouts from {} plate(s) ({failed} failed) written to {}", args.plates.len() - failed, args.out.display());
+    Ok(ExitCode::from(failed.min(100) as u8))
+}

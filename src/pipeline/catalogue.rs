@@ -233,6 +233,63 @@ pub async fn write_plate(
     Ok(WriteOutcome { replaced: existing > 0, spectra: written })
 }
 
+/// Replaces the class columns of a plate's spectra (re-classification with another model), in
+/// one transaction: the new values go to a temporary table by binary COPY, then one UPDATE.
+pub async fn update_classes(
+    client: &mut tokio_postgres::Client,
+    plate: &str,
+    specids: &[String],
+    classes: &[Classification],
+    model: &(String, String),
+) -> Result<u64, tokio_postgres::Error> {
+    let transaction = client.transaction().await?;
+    transaction
+        .batch_execute(
+            "CREATE TEMPORARY TABLE new_classes (specid text, class_label text, class_prob real, prob_star real, \
+             prob_mstar real, prob_carbon real, prob_sd real, prob_wd real, prob_cv real, prob_pn real, prob_uvx real, \
+             prob_sy real, prob_qso real, classifier text, classifier_version text, anomaly_score real) ON COMMIT DROP",
+        )
+        .await?;
+    let sink = transaction.copy_in("COPY new_classes FROM STDIN (FORMAT binary)").await?;
+    let mut types = vec![Type::TEXT, Type::TEXT];
+    types.extend([Type::FLOAT4; 11]);
+    types.extend([Type::TEXT, Type::TEXT, Type::FLOAT4]);
+    let writer = BinaryCopyInWriter::new(sink, &types);
+    pin_mut!(writer);
+    for (specid, c) in specids.iter().zip(classes) {
+        let probabilities: [Option<f32>; 10] = match c.class_probabilities {
+            Some(p) => p.map(Some),
+            None => [None; 10],
+        };
+        let mut row: Vec<&(dyn ToSql + Sync)> = vec![specid, &c.label, &c.probability];
+        for p in &probabilities {
+            row.push(p);
+        }
+        row.extend([&c.classifier as &(dyn ToSql + Sync), &c.classifier_version, &c.anomaly_score]);
+        writer.as_mut().write(&row).await?;
+    }
+    writer.finish().await?;
+    let updated = transaction
+        .execute(
+            "UPDATE dfbs.spectra s SET class_label = n.class_label, class_prob = n.class_prob, prob_star = n.prob_star, \
+             prob_mstar = n.prob_mstar, prob_carbon = n.prob_carbon, prob_sd = n.prob_sd, prob_wd = n.prob_wd, \
+             prob_cv = n.prob_cv, prob_pn = n.prob_pn, prob_uvx = n.prob_uvx, prob_sy = n.prob_sy, prob_qso = n.prob_qso, \
+             classifier = n.classifier, classifier_version = n.classifier_version, anomaly_score = n.anomaly_score \
+             FROM new_classes n WHERE s.specid = n.specid AND s.plate = $1",
+            &[&plate],
+        )
+        .await?;
+    let provenance = serde_json::json!({ "name": model.0, "version": model.1 });
+    transaction
+        .execute(
+            "UPDATE dfbs.plates SET ingest_params = jsonb_set(ingest_params, '{classifier}', $2) WHERE plateid = $1",
+            &[&plate, &provenance],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(updated)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

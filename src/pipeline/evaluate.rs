@@ -16,7 +16,11 @@ pub struct TruthObject {
     pub ra: f64,
     pub dec: f64,
     pub class: String,
+    pub subclass: String,
     pub mag_b: f64,
+    /// Anchor point in FITS pixels.
+    pub x: f64,
+    pub y: f64,
     pub visible: bool,
     pub overlaps: bool,
     pub clipped: bool,
@@ -39,6 +43,36 @@ pub struct CatalogueObject {
     pub px_y: Option<f64>,
     pub quality: Option<String>,
     pub class_label: Option<String>,
+    /// prob_star .. prob_qso, in the order of `sim::templates::ObjectClass::ALL`.
+    pub probabilities: Option<[f32; 10]>,
+}
+
+/// The catalogue rows of a plate, as the evaluation needs them.
+pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> Result<Vec<CatalogueObject>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT specid, ra, dec, px_x, px_y, sp_class, class_label, ARRAY[prob_star, prob_mstar, prob_carbon, prob_sd, \
+             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso] FROM dfbs.spectra WHERE plate = $1",
+            &[&plate],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| CatalogueObject {
+            specid: r.get(0),
+            ra: r.get(1),
+            dec: r.get(2),
+            px_x: r.get::<_, Option<f32>>(3).map(f64::from),
+            px_y: r.get::<_, Option<f32>>(4).map(f64::from),
+            quality: r.get(5),
+            class_label: r.get(6),
+            probabilities: {
+                let values: Vec<Option<f32>> = r.get(7);
+                let values: Option<Vec<f32>> = values.into_iter().collect();
+                values.and_then(|v| v.try_into().ok())
+            },
+        })
+        .collect())
 }
 
 /// Parses a CSV file with a header line into maps (the simulator's files have no quoted
@@ -79,7 +113,10 @@ pub fn read_truth_csv(text: &str) -> Result<Vec<TruthObject>, String> {
                 ra: number(row, "ra")?,
                 dec: number(row, "dec")?,
                 class: field(row, "class")?.to_string(),
+                subclass: field(row, "subclass")?.to_string(),
                 mag_b: number(row, "mag_b")?,
+                x: number(row, "x")?,
+                y: number(row, "y")?,
                 visible: field(row, "visible")? == "true",
                 overlaps: field(row, "overlaps")? == "true",
                 clipped: field(row, "clipped")? == "true",
@@ -141,6 +178,8 @@ pub struct Evaluation {
     pub nl_table: [[usize; 2]; 2],
     /// (truth class, catalogue class or "unclassified"): count.
     pub confusion: Vec<((String, String), usize)>,
+    /// Matched pairs with probabilities: (truth class index, B, probabilities).
+    pub classified: Vec<(usize, f64, [f32; 10])>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -223,6 +262,10 @@ pub fn evaluate(
             class_bin.found += found as usize;
         }
         if let Some(c) = truth_match[t] {
+            if let (Some(p), Some(class)) = (catalogue[c].probabilities, crate::sim::templates::ObjectClass::from_label(&object.class)) {
+                let index = crate::sim::templates::ObjectClass::ALL.iter().position(|k| *k == class).unwrap_or(0);
+                evaluation.classified.push((index, object.mag_b, p));
+            }
             let nl = catalogue[c].quality.as_deref() == Some("NL");
             evaluation.nl_table[object.overlaps as usize][nl as usize] += 1;
             let predicted = catalogue[c].class_label.clone().unwrap_or_else(|| "unclassified".into());
@@ -252,6 +295,116 @@ pub fn evaluate(
     confusion.sort();
     evaluation.confusion = confusion;
     evaluation
+}
+
+/// Per-class precision, recall and F1 of argmax predictions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassScores {
+    pub label: &'static str,
+    pub support: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// Classification quality of matched spectra with B <= `faintest`: per-class scores, the
+/// confusion matrix (rows truth, columns predicted, by argmax), macro-F1, accuracy, the
+/// expected calibration error (15 bins of the top probability; Guo et al. 2017) and the
+/// fraction whose top probability reaches `threshold`.
+#[derive(Debug, Clone)]
+pub struct ClassReport {
+    pub faintest: f64,
+    pub scores: Vec<ClassScores>,
+    pub confusion: [[usize; 10]; 10],
+    pub macro_f1: f64,
+    pub accuracy: f64,
+    pub ece: f64,
+    pub coverage: f64,
+    pub accuracy_above_threshold: f64,
+}
+
+pub fn class_report(classified: &[(usize, f64, [f32; 10])], faintest: f64, threshold: f32) -> Option<ClassReport> {
+    let rows: Vec<&(usize, f64, [f32; 10])> = classified.iter().filter(|(_, mag, _)| *mag <= faintest).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let argmax = |p: &[f32; 10]| p.iter().enumerate().fold((0, f32::NEG_INFINITY), |a, (i, v)| if *v > a.1 { (i, *v) } else { a });
+    let mut confusion = [[0usize; 10]; 10];
+    let mut bins = [(0usize, 0usize, 0.0f64); 15];
+    let (mut confident, mut confident_right) = (0usize, 0usize);
+    for (truth, _, p) in &rows {
+        let (predicted, top) = argmax(p);
+        confusion[*truth][predicted] += 1;
+        let bin = ((top as f64 * 15.0).ceil() as usize).clamp(1, 15) - 1;
+        bins[bin].0 += 1;
+        bins[bin].1 += (predicted == *truth) as usize;
+        bins[bin].2 += top as f64;
+        if top >= threshold {
+            confident += 1;
+            confident_right += (predicted == *truth) as usize;
+        }
+    }
+    let n = rows.len() as f64;
+    let ece = bins.iter().filter(|b| b.0 > 0).map(|b| (b.0 as f64 / n) * (b.1 as f64 / b.0 as f64 - b.2 / b.0 as f64).abs()).sum();
+    let mut scores = Vec::new();
+    for (i, class) in crate::sim::templates::ObjectClass::ALL.iter().enumerate() {
+        let support: usize = confusion[i].iter().sum();
+        let predicted: usize = (0..10).map(|t| confusion[t][i]).sum();
+        if support == 0 && predicted == 0 {
+            continue;
+        }
+        let tp = confusion[i][i] as f64;
+        let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
+        let recall = if support > 0 { tp / support as f64 } else { 0.0 };
+        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+        scores.push(ClassScores { label: class.label(), support, precision, recall, f1 });
+    }
+    let with_support: Vec<&ClassScores> = scores.iter().filter(|s| s.support > 0).collect();
+    let macro_f1 = with_support.iter().map(|s| s.f1).sum::<f64>() / with_support.len().max(1) as f64;
+    let accuracy = (0..10).map(|i| confusion[i][i]).sum::<usize>() as f64 / n;
+    Some(ClassReport {
+        faintest,
+        scores,
+        confusion,
+        macro_f1,
+        accuracy,
+        ece,
+        coverage: confident as f64 / n,
+        accuracy_above_threshold: if confident > 0 { confident_right as f64 / confident as f64 } else { f64::NAN },
+    })
+}
+
+impl ClassReport {
+    pub fn table(&self, threshold: f32) -> String {
+        let labels: Vec<&str> = crate::sim::templates::ObjectClass::ALL.iter().map(|c| c.label()).collect();
+        let mut out = String::new();
+        let limit = if self.faintest > 90.0 { "all magnitudes".to_string() } else { format!("B <= {}", self.faintest) };
+        let _ = writeln!(out, "classification ({limit}; argmax of the calibrated probabilities)\n");
+        let _ = writeln!(out, "| class | support | precision | recall | F1 |\n|---|---|---|---|---|");
+        for s in &self.scores {
+            let _ = writeln!(out, "| {} | {} | {:.3} | {:.3} | {:.3} |", s.label, s.support, s.precision, s.recall, s.f1);
+        }
+        let _ = writeln!(
+            out,
+            "\nmacro-F1 {:.3}, accuracy {:.3}, expected calibration error {:.3}; top probability >= {threshold}: {:.1}% of spectra, {:.1}% of those right",
+            self.macro_f1,
+            self.accuracy,
+            self.ece,
+            100.0 * self.coverage,
+            100.0 * self.accuracy_above_threshold
+        );
+        let _ = writeln!(out, "\nconfusion (rows: truth, columns: predicted)\n");
+        let _ = writeln!(out, "| truth \\ predicted | {} |", labels.join(" | "));
+        let _ = writeln!(out, "|---|{}", "---|".repeat(10));
+        for (i, row) in self.confusion.iter().enumerate() {
+            if row.iter().sum::<usize>() == 0 {
+                continue;
+            }
+            let cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+            let _ = writeln!(out, "| {} | {} |", labels[i], cells.join(" | "));
+        }
+        out
+    }
 }
 
 impl Evaluation {
@@ -319,11 +472,32 @@ mod tests {
     use super::*;
 
     fn truth(id: &str, ra: f64, mag: f64) -> TruthObject {
-        TruthObject { id: id.into(), ra, dec: 10.0, class: "star".into(), mag_b: mag, visible: true, overlaps: false, clipped: false }
+        TruthObject {
+            id: id.into(),
+            ra,
+            dec: 10.0,
+            class: "star".into(),
+            subclass: "G2".into(),
+            mag_b: mag,
+            x: 0.0,
+            y: 0.0,
+            visible: true,
+            overlaps: false,
+            clipped: false,
+        }
     }
 
     fn found(ra: f64) -> CatalogueObject {
-        CatalogueObject { specid: format!("s{ra}"), ra, dec: 10.0, px_x: Some(100.0), px_y: Some(100.0), quality: Some("OK".into()), class_label: None }
+        CatalogueObject {
+            specid: format!("s{ra}"),
+            ra,
+            dec: 10.0,
+            px_x: Some(100.0),
+            px_y: Some(100.0),
+            quality: Some("OK".into()),
+            class_label: None,
+            probabilities: None,
+        }
     }
 
     #[test]
@@ -339,6 +513,31 @@ mod tests {
         assert_eq!(e.unmatched_on_defects, 1);
         assert!((e.error_percentile(100.0) - 1.0).abs() < 1e-6);
         assert!(e.table().contains("purity: 66.7%"));
+    }
+
+    #[test]
+    fn class_report_scores_and_calibration() {
+        let mut p_star = [0.0f32; 10];
+        p_star[0] = 0.9;
+        p_star[1] = 0.1;
+        let mut p_m = [0.0f32; 10];
+        p_m[1] = 0.6;
+        p_m[0] = 0.4;
+        // Three stars predicted star, one M star predicted M, one M star predicted star.
+        let rows = vec![(0, 15.0, p_star), (0, 15.0, p_star), (0, 15.0, p_star), (1, 16.0, p_m), (1, 17.0, p_star), (1, 18.0, p_m)];
+        let report = class_report(&rows, 17.5, 0.8).unwrap();
+        assert_eq!(report.confusion[0][0], 3);
+        assert_eq!(report.confusion[1][0], 1);
+        assert_eq!(report.confusion[1][1], 1);
+        let star = &report.scores[0];
+        assert!((star.precision - 0.75).abs() < 1e-12 && (star.recall - 1.0).abs() < 1e-12);
+        let m = &report.scores[1];
+        assert!((m.precision - 1.0).abs() < 1e-12 && (m.recall - 0.5).abs() < 1e-12);
+        assert!((report.accuracy - 0.8).abs() < 1e-12);
+        // Confidence 0.9 for four (3 right), 0.6 for one (right): ECE = 0.8*|0.75-0.9| + 0.2*|1-0.6|.
+        assert!((report.ece - (0.8 * 0.15 + 0.2 * 0.4)).abs() < 1e-6, "{}", report.ece);
+        assert!((report.coverage - 0.8).abs() < 1e-12);
+        assert!(report.table(0.8).contains("| m_star | 2 | 1.000 | 0.500 | 0.667 |"));
     }
 
     #[test]

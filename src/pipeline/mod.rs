@@ -2,9 +2,15 @@
 //! wavelength scale and the reader of the DFBS ASCII spectrum format.
 
 pub mod catalogue;
+pub mod classify;
+pub mod dataset;
 pub mod evaluate;
 pub mod fits;
 pub mod ingest;
 pub mod spec;
 pub mod wavelength;
 pub mod wcs;
+pub mod detect;
+pub mod extract;
+pub mod params;
+pub mod plate;

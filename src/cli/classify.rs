@@ -1,0 +1,122 @@
+//! `dfbs-vo classify`: (re-)classify plates already in the catalogue with a model, without
+//! re-running detection: the 2D cutouts are cut again from the plate scan at the catalogued
+//! anchors and the 1D spectra are the catalogue's; the class columns are updated in one
+//! transaction per plate.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::db::Database;
+use crate::pipeline::classify::{find_runtime, OnnxClassifier};
+use crate::pipeline::extract::cutouts_at;
+use crate::pipeline::fits::PlateScan;
+use crate::pipeline::plate::{params_for, Classifier, ClassifierInput};
+
+#[derive(clap::Args)]
+pub struct ClassifyArgs {
+    /// Plates to classify (plate ids, e.g. fbs5001).
+    #[arg(long = "plate", num_args = 1..)]
+    plates: Vec<String>,
+    /// Every plate in the catalogue that has a scan.
+    #[arg(long, conflicts_with = "plates")]
+    all: bool,
+    /// Directory of the model (default: classify.model_dir).
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Keep a label when the top probability reaches this (default: classify.threshold).
+    #[arg(long)]
+    threshold: Option<f32>,
+}
+
+/// Loads the configured classifier (used by ingest, demo and classify).
+pub fn load_classifier(config: &Config, model_dir: Option<&Path>, threshold: Option<f32>) -> Result<OnnxClassifier> {
+    let runtime = find_runtime(&config.classify.onnxruntime, &config.project_dir)?;
+    let dir = model_dir.map(Path::to_path_buf).unwrap_or_else(|| config.resolve(&config.classify.model_dir));
+    Ok(OnnxClassifier::load(
+        &runtime,
+        &dir,
+        threshold.unwrap_or(config.classify.threshold),
+        config.classify.threads,
+        config.classify.batch,
+    )?)
+}
+
+/// The installed classifier, if the model directory holds one; an error (not a silent skip)
+/// when the model is there but cannot be loaded.
+pub fn installed_classifier(config: &Config) -> Result<Option<OnnxClassifier>> {
+    let dir = config.resolve(&config.classify.model_dir);
+    if !dir.join("dfbs-classifier.onnx").is_file() {
+        return Ok(None);
+    }
+    load_classifier(config, None, None)
+        .map(Some)
+        .context("the classifier in the model directory cannot be used (or pass --no-classify)")
+}
+
+pub async fn run(config: Config, args: ClassifyArgs) -> Result<ExitCode> {
+    if args.plates.is_empty() && !args.all {
+        anyhow::bail!("say which plates: --plate ID ... or --all");
+    }
+    let classifier = load_classifier(&config, args.model_dir.as_deref(), args.threshold)?;
+    let catalog = super::load_catalog(&config)?;
+    let database = Database::from_config(&config)?;
+    let started = database.ensure_running().await?;
+    database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
+    let mut client = database.connect_as(crate::db::INGEST_ROLE).await?;
+    let plates: Vec<(String, Option<String>)> = if args.all {
+        client.query("SELECT plateid, source_file FROM dfbs.plates WHERE source_file IS NOT NULL ORDER BY plateid", &[]).await?
+    } else {
+        client.query("SELECT plateid, source_file FROM dfbs.plates WHERE plateid = ANY($1) ORDER BY plateid", &[&args.plates]).await?
+    }
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect();
+    for wanted in &args.plates {
+        if !plates.iter().any(|(id, _)| id == wanted) {
+            eprintln!("{wanted}: not in the catalogue (ingest it first)");
+        }
+    }
+    let mut failed = args.plates.len().saturating_sub(plates.len());
+    for (plate, source) in plates {
+        let begun = std::time::Instant::now();
+        match classify_plate(&mut client, &classifier, &plate, source.as_deref()).await {
+            Ok(n) => eprintln!("{plate}: {n} spectra classified in {:.1} s", begun.elapsed().as_secs_f64()),
+            Err(error) => {
+                failed += 1;
+                eprintln!("{plate}: {error:#}");
+            }
+        }
+    }
+    if started && let Some(cluster) = database.private_cluster() {
+        let cluster = cluster.clone();
+        tokio::task::spawn_blocking(move || cluster.stop()).await??;
+    }
+    Ok(ExitCode::from(failed.min(100) as u8))
+}
+
+async fn classify_plate(
+    client: &mut tokio_postgres::Client,
+    classifier: &OnnxClassifier,
+    plate: &str,
+    source: Option<&str>,
+) -> Result<usize> {
+    let source = source.context("the plate has no scan (it came from DFBS ASCII spectra): nothing to cut")?;
+    let mut scan = PlateScan::open(Path::new(source)).with_context(|| format!("the plate's scan {source} is needed"))?;
+    let params = params_for(&scan.header, &crate::pipeline::params::PipelineParams::default());
+    let rows = client
+        .query("SELECT specid, px_x, px_y, flux FROM dfbs.spectra WHERE plate = $1 AND px_x IS NOT NULL ORDER BY specid", &[&plate])
+        .await?;
+    let anchors: Vec<(f64, f64)> = rows.iter().map(|r| (r.get::<_, f32>(1) as f64, r.get::<_, f32>(2) as f64)).collect();
+    let cutouts = tokio::task::block_in_place(|| cutouts_at(&mut crate::pipeline::plate::ScanSource(&mut scan), &anchors, &params))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let fluxes: Vec<Vec<Option<f32>>> = rows.iter().map(|r| r.get::<_, Option<Vec<Option<f32>>>>(3).unwrap_or_else(|| vec![None; 136])).collect();
+    let inputs: Vec<ClassifierInput> =
+        cutouts.iter().zip(&fluxes).map(|(cutout, flux)| ClassifierInput { cutout, flux }).collect();
+    let classes = tokio::task::block_in_place(|| classifier.classify(&inputs)).map_err(|e| anyhow::anyhow!(e))?;
+    let specids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    crate::pipeline::catalogue::update_classes(client, plate, &specids, &classes, &classifier.describe()).await?;
+    Ok(specids.len())
+}

@@ -1,0 +1,256 @@
+//! The classify stage: the CNN and the anomaly autoencoder (ONNX, trained offline by
+//! training/train.py) run with ONNX Runtime through `ort`, on the cutouts and spectra exactly
+//! as extraction produced them.
+//!
+//! ONNX Runtime is loaded at run time (`ort`'s `load-dynamic`): from `classify.onnxruntime`, or
+//! ORT_DYLIB_PATH, or the onnxruntime wheel that scripts/install.sh puts into .venv. A missing
+//! library or model is an error that says where it looked and what to do.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::session::Session;
+use ort::value::Tensor;
+
+use super::catalogue::Classification;
+use super::extract::{CUTOUT_COLUMNS, CUTOUT_ROWS};
+use super::plate::{Classifier, ClassifierInput};
+use super::wavelength::GRID_BINS;
+use crate::sim::templates::ObjectClass;
+
+/// The model's description (models/dfbs-classifier.json, written by training/train.py).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub version: String,
+    /// Output order of the probabilities; must be the catalogue's class labels.
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    #[error(
+        "ONNX Runtime library not found (looked at: {0}). Set ORT_DYLIB_PATH to libonnxruntime.so, set \
+         classify.onnxruntime in the configuration, or run scripts/install.sh, which installs the onnxruntime wheel into .venv"
+    )]
+    RuntimeMissing(String),
+    #[error("cannot load ONNX Runtime from {0}: {1}")]
+    RuntimeLoad(PathBuf, String),
+    #[error("model {0}: {1}")]
+    Model(PathBuf, String),
+    #[error("inference failed: {0}")]
+    Inference(String),
+}
+
+/// Where the ONNX Runtime library is: the configured path, ORT_DYLIB_PATH, or the wheel in the
+/// project's .venv.
+pub fn find_runtime(configured: &str, project_dir: &Path) -> Result<PathBuf, ClassifyError> {
+    let mut looked = Vec::new();
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if !configured.is_empty() {
+        candidates.push(PathBuf::from(configured));
+    }
+    if let Ok(path) = std::env::var("ORT_DYLIB_PATH") {
+        candidates.push(PathBuf::from(path));
+    }
+    let lib = project_dir.join(".venv/lib");
+    if let Ok(entries) = std::fs::read_dir(&lib) {
+        let mut pythons: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        pythons.sort();
+        for python in pythons {
+            let capi = python.join("site-packages/onnxruntime/capi");
+            if let Ok(files) = std::fs::read_dir(&capi) {
+                let mut libs: Vec<PathBuf> = files
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so")))
+                    .collect();
+                libs.sort();
+                candidates.extend(libs);
+            }
+        }
+    } else {
+        looked.push(format!("{}/python*/site-packages/onnxruntime/capi", lib.display()));
+    }
+    for candidate in candidates {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        looked.push(candidate.display().to_string());
+    }
+    Err(ClassifyError::RuntimeMissing(looked.join(", ")))
+}
+
+static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+/// Loads ONNX Runtime once per process.
+fn load_runtime(path: &Path) -> Result<&'static ort::environment::Environment, ClassifyError> {
+    let result = RUNTIME.get_or_init(|| {
+        let builder = ort::init_from(path).map_err(|e| e.to_string())?;
+        builder.with_name("dfbs-vo").build().map_err(|e| e.to_string())
+    });
+    result.as_ref().map_err(|message| ClassifyError::RuntimeLoad(path.to_path_buf(), message.clone()))
+}
+
+/// The CNN classifier and (optionally) the anomaly model.
+pub struct OnnxClassifier {
+    classifier: Mutex<Session>,
+    anomaly: Option<Mutex<Session>>,
+    info: ModelInfo,
+    threshold: f32,
+    batch: usize,
+}
+
+fn session(environment: &ort::environment::Environment, path: &Path, threads: usize) -> Result<Session, ClassifyError> {
+    if !path.is_file() {
+        return Err(ClassifyError::Model(path.to_path_buf(), "no such file (train one with training/train.py)".into()));
+    }
+    let error = |e: ort::Error| ClassifyError::Model(path.to_path_buf(), e.to_string());
+    Session::builder(environment)
+        .map_err(error)?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| ClassifyError::Model(path.to_path_buf(), e.to_string()))?
+        .commit_from_file(path)
+        .map_err(error)
+}
+
+impl OnnxClassifier {
+    /// Loads `dfbs-classifier.onnx` (+ `.json`) and, when present, `dfbs-anomaly.onnx` from
+    /// `model_dir`.
+    pub fn load(runtime: &Path, model_dir: &Path, threshold: f32, threads: usize, batch: usize) -> Result<OnnxClassifier, ClassifyError> {
+        let environment = load_runtime(runtime)?;
+        let info_path = model_dir.join("dfbs-classifier.json");
+        let info: ModelInfo = std::fs::read_to_string(&info_path)
+            .map_err(|e| ClassifyError::Model(info_path.clone(), e.to_string()))
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| ClassifyError::Model(info_path.clone(), e.to_string())))?;
+        let expected: Vec<&str> = ObjectClass::ALL.iter().map(|c| c.label()).collect();
+        if info.classes != expected {
+            return Err(ClassifyError::Model(
+                info_path,
+                format!("classes {:?} are not the catalogue's {:?} in that order", info.classes, expected),
+            ));
+        }
+        let classifier = session(environment, &model_dir.join("dfbs-classifier.onnx"), threads)?;
+        let anomaly_path = model_dir.join("dfbs-anomaly.onnx");
+        let anomaly = if anomaly_path.is_file() { Some(Mutex::new(session(environment, &anomaly_path, threads)?)) } else { None };
+        Ok(OnnxClassifier { classifier: Mutex::new(classifier), anomaly, info, threshold, batch: batch.max(1) })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Probabilities ([n][10]) and anomaly scores of a batch of cutouts and spectra.
+    pub fn infer(&self, cutouts: &[f32], fluxes: &[f32]) -> Result<(Vec<[f32; 10]>, Option<Vec<f32>>), ClassifyError> {
+        let n = cutouts.len() / (CUTOUT_ROWS * CUTOUT_COLUMNS);
+        let inference = |e: ort::Error| ClassifyError::Inference(e.to_string());
+        let cutout = Tensor::from_array(([n, 1, CUTOUT_ROWS, CUTOUT_COLUMNS], cutouts.to_vec().into_boxed_slice())).map_err(inference)?;
+        let flux = Tensor::from_array(([n, GRID_BINS], fluxes.to_vec().into_boxed_slice())).map_err(inference)?;
+        let probabilities = {
+            let mut session = self.classifier.lock().map_err(|_| ClassifyError::Inference("a classifier thread panicked".into()))?;
+            let outputs = session.run(ort::inputs!["cutout" => cutout, "flux" => flux]).map_err(inference)?;
+            let (_, data) = outputs["probabilities"].try_extract_tensor::<f32>().map_err(inference)?;
+            if data.len() != n * 10 {
+                return Err(ClassifyError::Inference(format!("{} probabilities for {n} spectra", data.len())));
+            }
+            data.chunks(10).map(|c| c.try_into().expect("chunks of 10")).collect::<Vec<[f32; 10]>>()
+        };
+        let scores = match &self.anomaly {
+            Some(anomaly) => {
+                let cutout = Tensor::from_array(([n, 1, CUTOUT_ROWS, CUTOUT_COLUMNS], cutouts.to_vec().into_boxed_slice())).map_err(inference)?;
+                let mut session = anomaly.lock().map_err(|_| ClassifyError::Inference("an anomaly thread panicked".into()))?;
+                let outputs = session.run(ort::inputs!["cutout" => cutout]).map_err(inference)?;
+                let (_, data) = outputs["score"].try_extract_tensor::<f32>().map_err(inference)?;
+                Some(data.to_vec())
+            }
+            None => None,
+        };
+        Ok((probabilities, scores))
+    }
+
+    /// The classification of one spectrum from its probabilities and anomaly score.
+    pub fn classification(&self, probabilities: [f32; 10], score: Option<f32>) -> Classification {
+        let (best, top) = probabilities
+            .iter()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |acc, (i, p)| if *p > acc.1 { (i, *p) } else { acc });
+        Classification {
+            label: (top >= self.threshold).then(|| ObjectClass::ALL[best].label().to_string()),
+            probability: Some(top),
+            class_probabilities: Some(probabilities),
+            classifier: Some(self.info.name.clone()),
+            classifier_version: Some(self.info.version.clone()),
+            anomaly_score: score,
+        }
+    }
+}
+
+/// The spectrum as the models take it: NaN -> 0, divided by its maximum (training/train.py
+/// `normalise_flux` does the same).
+pub fn normalise_flux(flux: &[Option<f32>], out: &mut Vec<f32>) {
+    let start = out.len();
+    out.extend(flux.iter().map(|v| v.filter(|x| x.is_finite()).unwrap_or(0.0)));
+    let peak = out[start..].iter().copied().fold(0.0f32, f32::max).max(1e-6);
+    for value in &mut out[start..] {
+        *value /= peak;
+    }
+}
+
+impl Classifier for OnnxClassifier {
+    fn classify(&self, inputs: &[ClassifierInput<'_>]) -> Result<Vec<Classification>, String> {
+        let mut result = Vec::with_capacity(inputs.len());
+        let mut cutouts = Vec::new();
+        let mut fluxes = Vec::new();
+        for chunk in inputs.chunks(self.batch) {
+            cutouts.clear();
+            fluxes.clear();
+            for input in chunk {
+                if input.cutout.len() != CUTOUT_ROWS * CUTOUT_COLUMNS || input.flux.len() != GRID_BINS {
+                    return Err(format!(
+                        "a cutout of {} values or a spectrum of {} bins: the model takes {}x{} and {GRID_BINS}",
+                        input.cutout.len(),
+                        input.flux.len(),
+                        CUTOUT_ROWS,
+                        CUTOUT_COLUMNS
+                    ));
+                }
+                cutouts.extend_from_slice(input.cutout);
+                normalise_flux(input.flux, &mut fluxes);
+            }
+            let (probabilities, scores) = self.infer(&cutouts, &fluxes).map_err(|e| e.to_string())?;
+            for (i, p) in probabilities.into_iter().enumerate() {
+                result.push(self.classification(p, scores.as_ref().map(|s| s[i])));
+            }
+        }
+        Ok(result)
+    }
+
+    fn describe(&self) -> (String, String) {
+        (self.info.name.clone(), self.info.version.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flux_is_normalised_like_the_training() {
+        let mut out = vec![9.0];
+        normalise_flux(&[Some(2.0), None, Some(f32::NAN), Some(4.0)], &mut out);
+        assert_eq!(out, vec![9.0, 0.5, 0.0, 0.0, 1.0]);
+        let mut zeros = Vec::new();
+        normalise_flux(&[None, None], &mut zeros);
+        assert_eq!(zeros, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_missing_runtime_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY: tests in this binary do not read ORT_DYLIB_PATH concurrently except this one.
+        let err = find_runtime("/nonexistent/libonnxruntime.so", dir.path());
+        if std::env::var("ORT_DYLIB_PATH").is_err() {
+            let message = err.unwrap_err().to_string();
+            assert!(message.contains("ORT_DYLIB_PATH") && message.contains("/nonexistent/libonnxruntime.so"), "{message}");
+        }
+    }
+}

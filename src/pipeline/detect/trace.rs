@@ -1,0 +1,408 @@
+//! Finding the traces inside a candidate box: red borders, anchors, shape tests.
+//!
+//! Along the dispersion a DFBS spectrum rises abruptly at its red end: the emulsion's response
+//! falls from 1.0 at 655-670 nm to 0.45 at 690 nm and to nothing by 698 nm (DFBS.md, "The
+//! spectra on the plate"), i.e. within 2 pixels, while toward the blue it fades over a hundred.
+//! That sharp red border is the anchor of the wavelength scale (pipeline::wavelength) and what
+//! tells one spectrum from the next where traces overlap along y. For a box:
+//! 1. one along-dispersion profile per column of the box (ΔD summed across the trace with
+//!    Gaussian weights of σ 1 px, about the seeing: near the optimal weights of Horne 1986,
+//!    PASP 98, 609), so traces 1-3 px apart in x each have a profile centred on them;
+//! 2. a step filter on each (mean of 8 rows blueward minus 8 rows redward): candidate red
+//!    borders are its local maxima over ±3 rows and ±1 column above `edge_sigma`;
+//! 3. the candidates, from the red end toward the blue, are tested:
+//!    * a significant step (mean 1-10 px blueward minus 2-9 px redward, `step_sigma`);
+//!    * not the same border seen from a neighbouring column, not closer than
+//!      `min_border_separation` to the previous border on the same line;
+//!    * inside another trace's light (a border accepted redward of it on its line, or light
+//!      well redward of it) a border must start a new spectrum: a sharp rise (2-3 px, as the
+//!      emulsion's cut-off; `secondary_sharpness`) followed by a plateau, a fair fraction of the
+//!      level it sits on, not a knot of an emission-line spectrum on the same line, and not at
+//!      27-42 px from the previous border on the same line (the rise from that spectrum's
+//!      480-505 nm minimum to its 440-455 nm blue peak) unless brighter than it;
+//!    * the shape of a spectrum: a core (border to half the red level) of `min_core_length`;
+//!      cores under 12 px must be followed by the rest of a spectrum (a declining tail, or for
+//!      an emission-line object such as a planetary nebula a second knot 12-45 px on) — dust
+//!      grains are short and nothing follows them; the core at least `min_core_aspect` times
+//!      the trace's width (dust is round); no drift of the centre in x between the two halves
+//!      of the core (`max_tilt`: spectra run along y, hairs and scratches at any angle);
+//! 4. the 690 nm point: the emulsion's response there is 0.45 of its peak, so it is the
+//!    half-way point of the (seeing-smoothed) cut-off — the real fbs1163 spectra agree, their
+//!    690 nm pixel carries about half the red peak. It is fitted by least squares with a
+//!    cumulative Gaussian on the profile re-taken at the trace's x and, where
+//!    `saturation_density` is given, linearised through the characteristic curve first
+//!    (saturation flattens the top of the rise of bright traces and moves its half-way point
+//!    toward the red);
+//! 5. the x of the trace: the intensity-weighted centroid across it over the core;
+//! 6. the visible length: rows whose centre pixel (smoothed along the trace) stays
+//!    `visible_sigma` grain σ above the background, ending where the next spectrum on the same
+//!    line begins.
+//!
+//! A region that the threshold found well above the noise (`fallback_box_sigma`) but where no
+//! border passed is searched once more with thresholds × `fallback_strictness`, keeping the
+//! strongest border (blue objects — hot subdwarfs, white dwarfs — have weak red parts).
+
+use crate::pipeline::params::PipelineParams;
+use crate::pipeline::wavelength::pixel_offset;
+
+use super::image::BandImage;
+use super::profile::{cross_profile, fit_edge, half_crossing, smooth, Column, Walker, EDGE_ARM, PROFILE_PAD};
+
+/// A box (band coordinates, inclusive) that may hold one or more traces.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CandidateBox {
+    pub c0: usize,
+    pub c1: usize,
+    pub r0: usize,
+    pub r1: usize,
+    /// Column of the maximum of the box's column profile.
+    pub peak_column: usize,
+    /// Peak of (blurred − block mean) in the box, in units of its noise (0 when the box does
+    /// not come from the threshold).
+    pub significance: f32,
+}
+
+/// One trace found in a box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceFit {
+    /// Centre across the dispersion (band column; pixel centres at integers).
+    pub x: f64,
+    /// The 690 nm point (band row, fractional).
+    pub y690: f64,
+    /// σ of the trace's cross profile over the red part (pixels).
+    pub sigma_x: f64,
+    /// Visible length from the red border toward the blue (pixels).
+    pub length: f64,
+    /// Significance of the red border's step.
+    pub step_snr: f64,
+    /// Core length (red border to half the red level).
+    pub core_length: f64,
+    /// Mean of the weighted profile over the red peak, relative to the level redward of it.
+    pub step: f64,
+}
+
+/// Cores shorter than this (pixels) must show the rest of a spectrum blueward (dust test).
+const SHORT_CORE: f64 = 12.0;
+
+/// Finds the traces in a box. `strictness` scales the significance thresholds (1 normally,
+/// lower in the seeded search).
+pub fn find_traces(band: &BandImage, cbox: &CandidateBox, params: &PipelineParams, strictness: f64) -> Vec<TraceFit> {
+    find_traces_logged(band, cbox, params, strictness, None)
+}
+
+/// [`find_traces`], telling `log` why each candidate border was refused (for diagnostics).
+pub fn find_traces_logged(
+    band: &BandImage,
+    cbox: &CandidateBox,
+    params: &PipelineParams,
+    strictness: f64,
+    mut log: Option<&mut Vec<String>>,
+) -> Vec<TraceFit> {
+    // Diagnostics, formatted only when asked for.
+    macro_rules! note {
+        ($($arg:tt)*) => {
+            if let Some(log) = log.as_deref_mut() {
+                log.push(format!($($arg)*));
+            }
+        };
+    }
+    let lo = cbox.r0.saturating_sub(PROFILE_PAD);
+    let hi = (cbox.r1 + PROFILE_PAD).min(band.rows - 1);
+    // Blueward index step: rows grow with y, so blue is −1 when the red end is +y.
+    let blue_step: isize = if params.sign() > 0.0 { -1 } else { 1 };
+    // One profile per column of the box (and one either side): traces 1-3 px apart in x that
+    // the threshold merged each get a profile centred on them.
+    let columns: Vec<Column> = (cbox.c0.saturating_sub(1)..=(cbox.c1 + 1).min(band.width - 1))
+        .map(|c| Column::new(band, c as f64, lo, hi, blue_step, None))
+        .collect();
+    let n = (hi - lo + 1) as isize;
+    let noise = columns[0].profile.noise;
+    let edge_limit = (params.edge_sigma * strictness) as f32 * noise * (2.0f32 / EDGE_ARM as f32).sqrt();
+    // Local maxima of the step filter over ±3 rows and ±1 column, above the limit.
+    let mut candidates: Vec<(isize, usize)> = Vec::new();
+    for (ci, column) in columns.iter().enumerate() {
+        for i in 0..n {
+            let e = column.edge[i as usize];
+            if !(e.is_finite() && e > edge_limit) {
+                continue;
+            }
+            let mut best = true;
+            let neighbours = ci.saturating_sub(1)..=(ci + 1).min(columns.len() - 1);
+            'scan: for (cj, other_column) in columns.iter().enumerate().take(*neighbours.end() + 1).skip(*neighbours.start()) {
+                for j in (i - 3).max(0)..=(i + 3).min(n - 1) {
+                    if (cj, j) == (ci, i) {
+                        continue;
+                    }
+                    let other = other_column.edge[j as usize];
+                    if other > e || (other == e && (cj, j) < (ci, i)) {
+                        best = false;
+                        break 'scan;
+                    }
+                }
+            }
+            if best {
+                candidates.push((i, ci));
+            }
+        }
+    }
+    // From the red end toward the blue.
+    candidates.sort_by_key(|&(i, ci)| (i * blue_step, ci));
+    note!(
+        "box {:?}: noise {noise:.4}, border candidates (row, column) {:?}",
+        cbox,
+        candidates.iter().map(|(i, ci)| (lo as isize + i, columns[*ci].x)).collect::<Vec<_>>()
+    );
+    let mut found: Vec<(isize, TraceFit)> = Vec::new();
+    let mut unverified: Vec<(isize, f64)> = Vec::new();
+    for (i, ci) in candidates {
+        let column = &columns[ci];
+        let raw = column.walker(&column.profile.values);
+        let at_row = if log.is_some() { format!("{} col {}", lo as isize + i, column.x) } else { String::new() };
+        let (peak, n_peak) = raw.mean(i, 1, 10);
+        let (red_level, n_red) = raw.mean(i, -9, -2);
+        if n_peak < 6 || n_red < 2 {
+            // At the end of the band or of the plate, or masked: cannot verify. A strong step
+            // there still marks a trace, whose own features must not pass for new spectra.
+            if n_peak >= 6 && column.edge[i as usize] > 3.0 * edge_limit {
+                unverified.push((i, column.x));
+            }
+            note!("row {at_row}: cannot verify ({n_peak} peak, {n_red} red rows)");
+            continue;
+        }
+        // Masked rows right redward (a scratch, the plate-holder mask): the edge of the mask,
+        // where a trace it cuts reappears, is no red border.
+        if (-3..=-1).filter(|k| raw.at(i, *k).is_none()).count() >= 2 {
+            note!("row {at_row}: at the edge of a masked stretch");
+            continue;
+        }
+        let step = peak - red_level;
+        let step_noise = noise * (1.0 / n_peak as f32 + 1.0 / n_red as f32).sqrt();
+        if step < (params.step_sigma * strictness) as f32 * step_noise {
+            note!("row {at_row}: step {:.1} sigma", step / step_noise);
+            continue;
+        }
+        // The same border seen from a neighbouring column.
+        if found.iter().any(|(j, t)| (i - j).abs() <= 4 && (t.x - column.x).abs() <= (2.5 * t.sigma_x).max(2.0)) {
+            note!("row {at_row}: border already taken");
+            continue;
+        }
+        // The last trace accepted redward of this one on the same line.
+        let previous = found.iter().rev().find(|(_, t)| (t.x - column.x).abs() <= 1.5);
+        if let Some((j, _)) = previous
+            && (i - j) * blue_step < params.min_border_separation as isize
+        {
+            note!("row {at_row}: too close to the previous border");
+            continue;
+        }
+        // Across the trace over the red peak, for the scale of the image.
+        let row_of = |k: isize| lo as isize + i + blue_step * k;
+        let Some((x, sigma_x)) = cross_profile(band, column.x, row_of(1), row_of(10)) else {
+            note!("row {at_row}: no cross profile");
+            continue;
+        };
+        // Inside another trace's light (a border accepted redward of it on this line, a strong
+        // unverifiable border there, or a significant level well redward of it): it must look
+        // like the start of a new spectrum.
+        let (far_red, n_far) = raw.mean(i, -12, -4);
+        let inside = previous.is_some()
+            || unverified.iter().any(|(j, ux)| (ux - column.x).abs() <= 1.5 && (i - j) * blue_step > 0)
+            || (n_far > 0 && far_red > (3.0 * noise / (n_far as f32).sqrt()).max(0.15 * step));
+        if inside {
+            if step < params.secondary_step_ratio as f32 * red_level.max(0.0) {
+                note!("row {at_row}: secondary step {step:.3} vs level {red_level:.3}");
+                continue;
+            }
+            // A second spectrum starts with a sharp border (2-3 px) and a plateau after it; the
+            // rise from the 500 nm gap to the blue peak takes 7 px, emission knots fall back.
+            // (Arms scaled with the image: extended objects have softer borders.)
+            let arm = ((1.2 * sigma_x).round() as isize).clamp(2, 4);
+            let (near_blue, _) = raw.mean(i, 1, arm);
+            let (near_red, _) = raw.mean(i, -arm, -1);
+            let (plateau, _) = raw.mean(i, 3, 8);
+            let sharp = (near_blue - near_red) / step;
+            let flat = (plateau - red_level) / step;
+            if sharp < params.secondary_sharpness as f32 || flat < 0.6 {
+                note!("row {at_row}: secondary sharpness {sharp:.2}, plateau {flat:.2}");
+                continue;
+            }
+        }
+        // Core: from the border to where the red part falls to half its level (3 rows running).
+        let s2 = column.walker(&column.smooth2);
+        let mut core = 0isize;
+        let mut below = 0;
+        for k in 1..=160isize {
+            match s2.at(i, k) {
+                Some(v) if v - red_level >= 0.5 * step => below = 0,
+                _ => below += 1,
+            }
+            if below >= 3 {
+                core = k - 3;
+                break;
+            }
+            core = k;
+        }
+        let core = core.max(1);
+        if (core as f64) < SHORT_CORE {
+            // Dust grains are short and nothing follows them; a spectrum goes on blueward of its
+            // core (the declining blue part), and an emission-line object (a planetary nebula:
+            // H-alpha 3 px, [O III] and H-beta 27-30 px from the border) shows a second knot.
+            let noise2 = noise / (2.0 * 2.0 * std::f32::consts::PI.sqrt()).sqrt();
+            let tail_values: Vec<f32> = (core + 2..=core + 14).filter_map(|k| s2.at(i, k)).collect();
+            let tail = tail_values.iter().sum::<f32>() / tail_values.len().max(1) as f32 - red_level;
+            let has_tail = tail >= (0.1 * step).max(2.5 * noise2 / (tail_values.len().max(1) as f32).sqrt());
+            let body = (core + 4..=45).filter_map(|k| s2.at(i, k)).fold(f32::NEG_INFINITY, f32::max) - red_level;
+            let has_knot = !inside && core >= 4 && body >= (0.4 * step).max(5.0 * noise2);
+            if has_knot {
+                // accepted as an emission-line spectrum
+            } else if (core as f64) < params.min_core_length || !has_tail || inside && previous.is_some() {
+                note!("row {at_row}: core {core}, tail {tail:.3}, knot {body:.3}");
+                continue;
+            }
+        }
+        // Across the trace over the core (at most 24 rows of it).
+        let span = core.min(24);
+        let Some((x, sigma_x)) = cross_profile(band, x, row_of(1), row_of(span)) else {
+            note!("row {at_row}: no cross profile");
+            continue;
+        };
+        if found.iter().any(|(j, t)| (i - j).abs() <= 4 && (t.x - x).abs() < 1.5) {
+            note!("row {at_row}: border already taken (x {x:.2})");
+            continue;
+        }
+        // An emission-line spectrum (short core) has knots all along: on its line, only a
+        // brighter border starts a new spectrum.
+        if let Some((_, trace)) = previous
+            && trace.core_length < SHORT_CORE
+            && (x - trace.x).abs() < 1.0
+            && (step as f64) < trace.step
+        {
+            note!("row {at_row}: a knot of the previous (emission-line) trace");
+            continue;
+        }
+        // The rise from the 480-505 nm minimum to the 440-455 nm blue peak of the trace just
+        // redward, at the same x, is that trace's own feature unless the "new" one is brighter.
+        if let Some((j, trace)) = previous {
+            let distance = ((i - j) * blue_step) as f64;
+            let (near, far) = (pixel_offset(505.0) - 1.0, pixel_offset(445.0) + 1.0);
+            if distance >= near && distance <= far && (x - trace.x).abs() < 1.0 && (step as f64) < trace.step {
+                note!("row {at_row}: the blue peak of the previous trace ({distance} px)");
+                continue;
+            }
+        }
+        let fwhm = 2.3548 * sigma_x.max(0.5);
+        if (core as f64) < params.min_core_aspect * fwhm {
+            note!("row {at_row}: core {core} vs fwhm {fwhm:.2}");
+            continue;
+        }
+        // No drift in x between the two halves of the core (its first 24 rows: beyond, the light
+        // of neighbours creeps in); a hair at 15° from y drifts 3 px over 12 rows.
+        let tilt_span = core.min(24);
+        if tilt_span >= 8 {
+            let a = cross_profile(band, x, row_of(1), row_of(tilt_span / 2));
+            let b = cross_profile(band, x, row_of(tilt_span / 2 + 1), row_of(tilt_span));
+            match (a, b) {
+                (Some((xa, _)), Some((xb, _))) => {
+                    if (xb - xa).abs() > (params.max_tilt * tilt_span as f64 / 2.0).max(1.2) {
+                        note!("row {at_row}: tilt {xa:.2} -> {xb:.2} over {tilt_span}");
+                        continue;
+                    }
+                }
+                _ => {
+                    note!("row {at_row}: no half profiles");
+                    continue;
+                }
+            }
+        }
+        // The 690 nm point: half-way up the rise, on the profile re-taken at the trace's x.
+        // (Linearised through the characteristic curve where a saturation density is given:
+        // saturation flattens the top of the rise and moves its half-way point redward.)
+        let headroom = (params.saturation_density > 0.0).then(|| {
+            let background = band.background.at(x, lo as f64 + i as f64);
+            (params.saturation_density as f32 - background).max(0.2)
+        });
+        let local = Column::new(band, x, lo, hi, blue_step, headroom);
+        let local_raw = local.walker(&local.profile.values);
+        let local_s1 = local.walker(&local.smooth1);
+        // The levels either side are re-read around the fitted border once (the step filter's
+        // maximum can sit a pixel off, which would bias the levels and with them the fit).
+        // The levels are read beyond the rise, which is wider for extended objects (galaxies):
+        // from 1.5 widths on either side.
+        let width = (sigma_x.min(4.0).powi(2) + 0.5).sqrt();
+        let clear = (1.5 * width).ceil() as isize;
+        let reach = (2.5 * width).ceil().max(5.0) as isize;
+        let mut centre = i;
+        let mut position = None;
+        for _ in 0..2 {
+            let (top, _) = local_raw.mean(centre, clear, clear + 4);
+            let (bottom, _) = local_raw.mean(centre, -clear - 5, -clear);
+            position = fit_edge(&local_raw, centre, top, bottom, width, reach)
+                .or_else(|| half_crossing(&local_s1, centre, 0.5 * (top + bottom)));
+            match position {
+                Some(p) if (p.round() as isize - centre).abs() >= 1 && (p - i as f64).abs() <= 4.0 => centre = p.round() as isize,
+                _ => break,
+            }
+        }
+        let position = position
+            .or_else(|| half_crossing(&column.walker(&column.smooth1), i, 0.5 * (raw.mean(i, 1, 4).0 + red_level)))
+            .unwrap_or(i as f64);
+        // Visible length: the rows whose centre pixel (smoothed along the trace, σ 3 px) stays
+        // above `visible_sigma` times the grain noise, until 5 rows running fall below.
+        let centre_column = x.round().clamp(0.0, (band.width - 1) as f64) as usize;
+        let centre_values: Vec<f32> = (lo..=hi)
+            .map(|r| if band.is_valid(centre_column, r) { band.delta_at(centre_column, r) } else { f32::NAN })
+            .collect();
+        let centre_smooth = smooth(&centre_values, 3.0);
+        let centre_series = Walker { values: &centre_smooth, step: blue_step };
+        let (centre_red, _) = Walker { values: &centre_values, step: blue_step }.mean(i, -12, -4);
+        let visible = params.visible_sigma as f32 * band.sigma;
+        let mut end = 1;
+        let mut quiet = 0;
+        for k in 1..=170isize {
+            match centre_series.at(i, k) {
+                Some(v) if v - centre_red > visible => {
+                    quiet = 0;
+                    end = k;
+                }
+                _ => quiet += 1,
+            }
+            if quiet >= 5 {
+                break;
+            }
+        }
+        let y690 = lo as f64 + position;
+        // σ of the image: the pixels' own width (1/12) taken out of the measured spread.
+        let sigma_x = (sigma_x * sigma_x - 1.0 / 12.0).max(0.25).sqrt();
+        note!("row {at_row}: accepted, x {x:.2} y690 row {y690:.2}, step {:.1} sigma, core {core}", step / step_noise);
+        found.push((
+            i,
+            TraceFit {
+                x,
+                y690,
+                sigma_x,
+                length: (end as f64 + crate::pipeline::wavelength::RED_BORDER_TO_690_PIXELS).max(1.0),
+                step_snr: (step / step_noise) as f64,
+                core_length: core as f64,
+                step: step as f64,
+            },
+        ));
+    }
+    // A region well above the threshold holds a spectrum even when its border is faint (blue
+    // objects have weak red parts): take its strongest border with lowered thresholds.
+    if found.is_empty() && strictness >= 1.0 && cbox.significance as f64 >= params.fallback_box_sigma {
+        note!("no border accepted in a {:.1} sigma region: relaxed search", cbox.significance);
+        let mut relaxed = find_traces_logged(band, cbox, params, params.fallback_strictness, log);
+        relaxed.sort_by(|a, b| b.step_snr.total_cmp(&a.step_snr));
+        relaxed.truncate(1);
+        return relaxed;
+    }
+    // A trace ends where the next one on its line (toward the blue) begins.
+    for a in 0..found.len() {
+        let next = found[a + 1..].iter().find(|(_, t)| (t.x - found[a].1.x).abs() <= 1.5).map(|(j, _)| *j);
+        if let Some(j) = next {
+            let gap = ((j - found[a].0) * blue_step) as f64;
+            let trace = &mut found[a].1;
+            trace.length = trace.length.min(gap.max(1.0));
+        }
+    }
+    found.into_iter().map(|(_, t)| t).collect()
+}

@@ -1,0 +1,336 @@
+//! One plate scan through the pipeline: open, plate solution, detect and extract (band by
+//! band), place on the sky, classify (when a classifier is given), and the catalogue rows.
+
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::catalogue::{assign_specids, object_id, Classification, PlateRecord, SpectrumRecord};
+use super::detect::BandSource;
+use super::extract::{detect_and_extract, Detection};
+use super::fits::{Header, PlateScan};
+use super::ingest::{position_angle, wavelength_range_m, PIPELINE_VERSION};
+use super::params::PipelineParams;
+use super::wcs::PlateWcs;
+use crate::sim::plate::RedEnd;
+
+/// The classify stage: fills the class columns of a plate's detections (issue 7 plugs the CNN
+/// in here). It sees exactly what extraction produced (the 2D cutout and the 1D spectrum).
+pub trait Classifier: Send + Sync {
+    fn classify(&self, inputs: &[ClassifierInput<'_>]) -> Result<Vec<Classification>, String>;
+    /// Name and version, recorded in the plate's provenance.
+    fn describe(&self) -> (String, String);
+}
+
+/// What the classifier sees of one spectrum: the extraction's 2D cutout (160 x 50) and 1D
+/// spectrum on the DFBS grid.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassifierInput<'a> {
+    pub cutout: &'a [f32],
+    pub flux: &'a [Option<f32>],
+}
+
+impl<'a> ClassifierInput<'a> {
+    pub fn of(detection: &'a Detection) -> ClassifierInput<'a> {
+        ClassifierInput { cutout: &detection.cutout, flux: &detection.flux }
+    }
+}
+
+/// The FITS scan as the detector's band source.
+pub struct ScanSource<'a>(pub &'a mut PlateScan);
+
+impl BandSource for ScanSource<'_> {
+    fn width(&self) -> usize {
+        self.0.width
+    }
+
+    fn height(&self) -> usize {
+        self.0.height
+    }
+
+    fn read_rows(&mut self, first_row: usize, rows: usize, out: &mut Vec<f32>) -> Result<(), String> {
+        self.0.read_rows(first_row, rows, out).map_err(|e| e.to_string())
+    }
+}
+
+/// What the pipeline made of one plate.
+#[derive(Debug)]
+pub struct ProcessedPlate {
+    pub plate: PlateRecord,
+    pub spectra: Vec<SpectrumRecord>,
+}
+
+/// The plate id: the file name when it looks like one (fbs0809, fbs0326a), else from PLATENUM.
+pub fn plate_id(path: &Path, header: &Header) -> Result<String, String> {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let stem = stem.split('.').next().unwrap_or("").to_string();
+    let looks_like_id = |s: &str| {
+        s.len() >= 7 && s.starts_with("fbs") && s[3..7].bytes().all(|b| b.is_ascii_digit()) && s[7..].bytes().all(|b| b.is_ascii_lowercase()) && s.len() <= 8
+    };
+    if looks_like_id(&stem) {
+        return Ok(stem);
+    }
+    if let Some(number) = header.text("PLATENUM").or_else(|| header.real("PLATENUM").map(|n| format!("{n:04}"))) {
+        let id = format!("fbs{}", number.trim().to_lowercase());
+        if looks_like_id(&id) {
+            return Ok(id);
+        }
+    }
+    Err(format!(
+        "{}: cannot tell the plate id: name the file like fbs0809.fits or give the header a PLATENUM",
+        path.display()
+    ))
+}
+
+/// Pipeline parameters for a plate: the defaults, with the red end and anchor offset from the
+/// header when it records them (REDEND, ANCHOFF; the simulator writes both).
+pub fn params_for(header: &Header, defaults: &PipelineParams) -> PipelineParams {
+    let red_end = header.text("REDEND").as_deref().and_then(RedEnd::parse).unwrap_or(defaults.red_end);
+    let anchor = header.real("ANCHOFF").unwrap_or(defaults.anchor_offset_px);
+    PipelineParams { red_end, anchor_offset_px: anchor, ..defaults.clone() }
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Header keywords kept in the plate's provenance.
+const PROVENANCE_KEYS: [&str; 10] =
+    ["OBJECT", "PLATENUM", "WFPDB-ID", "EMULSION", "DATE-OBS", "EXPTIME", "SIMULATE", "SIMSEED", "LIMMAG", "SEEING"];
+
+fn plate_record(path: &Path, plateid: &str, scan: &PlateScan, wcs: &PlateWcs, params: &PipelineParams) -> PlateRecord {
+    let header = &scan.header;
+    let (ra_center, dec_center) = wcs.pixel_to_sky((scan.width as f64 + 1.0) / 2.0, (scan.height as f64 + 1.0) / 2.0);
+    let date_obs = header
+        .text("DATE-OBS")
+        .and_then(|d| chrono::NaiveDateTime::parse_from_str(&d, "%Y-%m-%dT%H:%M:%S%.f").ok()
+            .or_else(|| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0))));
+    let epoch = header.real("MJD-OBS").or_else(|| {
+        date_obs.map(|d| {
+            let zero = chrono::NaiveDate::from_ymd_opt(1858, 11, 17).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("MJD zero");
+            (d - zero).num_milliseconds() as f64 / 86_400_000.0
+        })
+    });
+    let mut provenance_header = serde_json::Map::new();
+    for key in PROVENANCE_KEYS {
+        if let Some(value) = header.real(key).map(serde_json::Value::from).or_else(|| header.text(key).map(serde_json::Value::from)) {
+            provenance_header.insert(key.to_string(), value);
+        }
+    }
+    let wcs_keys = |key: &str| {
+        matches!(key, "WCSAXES" | "RADESYS" | "EQUINOX" | "CTYPE1" | "CTYPE2" | "CUNIT1" | "CUNIT2" | "CRPIX1" | "CRPIX2" | "CRVAL1" | "CRVAL2" | "CD1_1" | "CD1_2" | "CD2_1" | "CD2_2" | "NAXIS1" | "NAXIS2")
+            || key.starts_with("A_") || key.starts_with("B_") || key.starts_with("AP_") || key.starts_with("BP_")
+    };
+    PlateRecord {
+        plateid: plateid.to_string(),
+        epoch,
+        date_obs,
+        exptime: header.real("EXPTIME").map(|e| e as f32),
+        emulsion: header.text("EMULSION"),
+        ra_center: Some(ra_center),
+        dec_center: Some(dec_center),
+        field_name: header.text("OBJECT"),
+        plate_number: header.text("PLATENUM"),
+        wfpdb_id: header.text("WFPDB-ID"),
+        naxis1: Some(scan.width as i32),
+        naxis2: Some(scan.height as i32),
+        wcs_header: header.render(&wcs_keys),
+        source_file: Some(path.display().to_string()),
+        checksum: None,
+        pipeline_version: Some(PIPELINE_VERSION.into()),
+        ingest_params: serde_json::json!({
+            "pipeline_version": PIPELINE_VERSION,
+            "params": params,
+            "header": provenance_header,
+        }),
+    }
+}
+
+/// Detection and extraction on an open scan.
+pub fn detect_scan(scan: &mut PlateScan, params: &PipelineParams) -> Result<Vec<Detection>, String> {
+    let path = scan.path().to_path_buf();
+    detect_and_extract(&mut ScanSource(scan), params).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// How plates are run: the parameters, the classify stage (None leaves the class columns
+/// empty), and for the seeded mode the catalogue positions (RA, Dec) to extract at instead of
+/// detecting.
+#[derive(Clone, Copy)]
+pub struct PlateRun<'a> {
+    pub params: &'a PipelineParams,
+    pub classifier: Option<&'a dyn Classifier>,
+    pub seeds: Option<&'a [(f64, f64)]>,
+}
+
+impl<'a> PlateRun<'a> {
+    pub fn detect(params: &'a PipelineParams) -> PlateRun<'a> {
+        PlateRun { params, classifier: None, seeds: None }
+    }
+}
+
+/// Seeded mode: extraction at the catalogue positions that fall on the plate (DFBS.md: the
+/// earlier DFBS work extracted at known positions). Positions where no trace is found are
+/// skipped.
+fn extract_seeded(scan: &mut PlateScan, wcs: &PlateWcs, seeds: &[(f64, f64)], params: &PipelineParams) -> Result<Vec<Detection>, String> {
+    let (width, height) = (scan.width as f64, scan.height as f64);
+    let pixels: Vec<(f64, f64)> = seeds
+        .iter()
+        .filter_map(|&(ra, dec)| wcs.sky_to_pixel(ra, dec))
+        .filter(|&(x, y)| x >= 0.5 && y >= 0.5 && x <= width + 0.5 && y <= height + 0.5)
+        .collect();
+    let path = scan.path().to_path_buf();
+    let found = super::extract::extract_at(&mut ScanSource(scan), &pixels, params).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Runs the pipeline on one plate scan. Errors name the file and what is wrong with it.
+pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, String> {
+    let (defaults, classifier) = (run.params, run.classifier);
+    let mut scan = PlateScan::open(path).map_err(|e| e.to_string())?;
+    let wcs = scan.wcs().map_err(|e| e.to_string())?;
+    let plateid = plate_id(path, &scan.header)?;
+    let params = params_for(&scan.header, defaults);
+    params.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut plate = plate_record(path, &plateid, &scan, &wcs, &params);
+    let detections = match run.seeds {
+        Some(seeds) => extract_seeded(&mut scan, &wcs, seeds, &params)?,
+        None => detect_scan(&mut scan, &params)?,
+    };
+    if detections.is_empty() {
+        return Err(format!("{}: no spectra found: the plate is empty, blank or not a DFBS scan", path.display()));
+    }
+    let classes = match classifier {
+        Some(classifier) => {
+            let inputs: Vec<ClassifierInput> = detections.iter().map(ClassifierInput::of).collect();
+            let classes = classifier.classify(&inputs).map_err(|e| format!("{}: classification failed: {e}", path.display()))?;
+            let (name, version) = classifier.describe();
+            if let Some(object) = plate.ingest_params.as_object_mut() {
+                object.insert("classifier".into(), serde_json::json!({ "name": name, "version": version }));
+            }
+            classes
+        }
+        None => vec![Classification::default(); detections.len()],
+    };
+    plate.checksum = Some(sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    let sign = params.red_end.sign();
+    let mut spectra: Vec<SpectrumRecord> = detections
+        .iter()
+        .zip(classes)
+        .map(|(d, classification)| {
+            let (ra, dec) = wcs.pixel_to_sky(d.x, d.y);
+            let toward_red = wcs.pixel_to_sky(d.x, d.y + sign * 10.0);
+            let (lam_min, lam_max) = wavelength_range_m(&d.flux);
+            SpectrumRecord {
+                specid: String::new(),
+                objectid: object_id(ra, dec),
+                ra,
+                dec,
+                magb: Some(d.instrumental_mag as f32).filter(|m| m.is_finite()),
+                magr: None,
+                snr: Some(d.snr).filter(|s| s.is_finite()),
+                sky: Some(d.sky).filter(|s| s.is_finite()),
+                px_x: Some(d.x as f32),
+                px_y: Some(d.y as f32),
+                pos_ang: Some(position_angle((ra, dec), toward_red) as f32),
+                px_length: Some(d.length_px.min(i16::MAX as u32) as i16),
+                sp_class: Some(d.quality.label().to_string()),
+                lam_min,
+                lam_max,
+                flux: d.flux.clone(),
+                classification,
+                pipeline_version: Some(PIPELINE_VERSION.into()),
+            }
+        })
+        .collect();
+    assign_specids(&plateid, &mut spectra);
+    Ok(ProcessedPlate { plate, spectra })
+}
+
+/// What happened to one input.
+#[derive(Debug, Clone)]
+pub struct PlateOutcome {
+    pub input: String,
+    pub plate: String,
+    pub spectra: u64,
+    pub seconds: f64,
+    pub error: Option<String>,
+}
+
+/// Ingests plate scans: `workers` plates are processed at once on their own threads; each
+/// finished plate is written in its own transaction as it arrives (a bounded channel keeps at
+/// most `workers` finished plates waiting). A bad plate is reported and skipped.
+pub async fn ingest_plates(
+    client: &mut tokio_postgres::Client,
+    paths: &[std::path::PathBuf],
+    workers: usize,
+    mode: super::catalogue::WriteMode,
+    run: &PlateRun<'_>,
+    progress: bool,
+) -> Vec<PlateOutcome> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let bar = crate::progress::bar(
+        paths.len() as u64,
+        "ingest [{bar:40}] {pos}/{len} plates, {elapsed} elapsed, eta {eta} {msg}",
+        progress,
+    );
+    let next = AtomicUsize::new(0);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, f64, Result<ProcessedPlate, String>)>(workers.max(1));
+    let mut outcomes: Vec<Option<PlateOutcome>> = vec![None; paths.len()];
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1).min(paths.len().max(1)) {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(path) = paths.get(index) else { break };
+                    let started = std::time::Instant::now();
+                    let result = process_plate(path, run);
+                    if sender.blocking_send((index, started.elapsed().as_secs_f64(), result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        // The writer runs on this (async) side while the workers compute; block_in_place lets
+        // the scope's threads be joined from inside the runtime.
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                while let Some((index, seconds, result)) = receiver.recv().await {
+                    let input = super::ingest::display_name(&paths[index]);
+                    let started = std::time::Instant::now();
+                    let outcome = match result {
+                        Ok(processed) => {
+                            let written = super::catalogue::write_plate(client, &processed.plate, &processed.spectra, mode).await;
+                            PlateOutcome {
+                                input,
+                                plate: processed.plate.plateid.clone(),
+                                spectra: written.as_ref().map_or(0, |w| w.spectra),
+                                seconds: seconds + started.elapsed().as_secs_f64(),
+                                error: written.err().map(|e| e.to_string()),
+                            }
+                        }
+                        Err(error) => PlateOutcome { input, plate: "-".into(), spectra: 0, seconds, error: Some(error) },
+                    };
+                    bar.set_message(format!("{}: {}", outcome.input, outcome.error.as_deref().map_or("ok", |_| "FAILED")));
+                    bar.inc(1);
+                    outcomes[index] = Some(outcome);
+                }
+            })
+        });
+    });
+    bar.finish_and_clear();
+    outcomes.into_iter().flatten().collect()
+}
