@@ -42,42 +42,25 @@ pub enum ClassifyError {
     Inference(String),
 }
 
-/// Where the ONNX Runtime library is: the configured path, ORT_DYLIB_PATH, or the wheel in the
-/// project's .venv.
+/// Where the ONNX Runtime library is: the configured path, else ORT_DYLIB_PATH, else the
+/// onnxruntime wheel in the project's .venv. A path that is given explicitly must exist: it is
+/// not silently replaced by another library.
 pub fn find_runtime(configured: &str, project_dir: &Path) -> Result<PathBuf, ClassifyError> {
-    let mut looked = Vec::new();
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if !configured.is_empty() {
-        candidates.push(PathBuf::from(configured));
-    }
-    if let Ok(path) = std::env::var("ORT_DYLIB_PATH") {
-        candidates.push(PathBuf::from(path));
+    let explicit = if !configured.is_empty() { Some(configured.to_string()) } else { std::env::var("ORT_DYLIB_PATH").ok() };
+    if let Some(path) = explicit {
+        let path = PathBuf::from(path);
+        return if path.is_file() { Ok(path) } else { Err(ClassifyError::RuntimeMissing(path.display().to_string())) };
     }
     let lib = project_dir.join(".venv/lib");
-    if let Ok(entries) = std::fs::read_dir(&lib) {
-        let mut pythons: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        pythons.sort();
-        for python in pythons {
-            let capi = python.join("site-packages/onnxruntime/capi");
-            if let Ok(files) = std::fs::read_dir(&capi) {
-                let mut libs: Vec<PathBuf> = files
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so")))
-                    .collect();
-                libs.sort();
-                candidates.extend(libs);
-            }
-        }
-    } else {
-        looked.push(format!("{}/python*/site-packages/onnxruntime/capi", lib.display()));
-    }
-    for candidate in candidates {
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-        looked.push(candidate.display().to_string());
-    }
-    Err(ClassifyError::RuntimeMissing(looked.join(", ")))
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path().join("site-packages/onnxruntime/capi")))
+        .flat_map(|capi| std::fs::read_dir(capi).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so")) && p.is_file())
+        .collect();
+    found.sort();
+    found.pop().ok_or_else(|| ClassifyError::RuntimeMissing(format!("{}/python*/site-packages/onnxruntime/capi", lib.display())))
 }
 
 static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
@@ -246,11 +229,7 @@ mod tests {
     #[test]
     fn a_missing_runtime_is_explained() {
         let dir = tempfile::tempdir().unwrap();
-        // SAFETY: tests in this binary do not read ORT_DYLIB_PATH concurrently except this one.
-        let err = find_runtime("/nonexistent/libonnxruntime.so", dir.path());
-        if std::env::var("ORT_DYLIB_PATH").is_err() {
-            let message = err.unwrap_err().to_string();
-            assert!(message.contains("ORT_DYLIB_PATH") && message.contains("/nonexistent/libonnxruntime.so"), "{message}");
-        }
+        let message = find_runtime("/nonexistent/libonnxruntime.so", dir.path()).unwrap_err().to_string();
+        assert!(message.contains("ORT_DYLIB_PATH") && message.contains("/nonexistent/libonnxruntime.so"), "{message}");
     }
 }

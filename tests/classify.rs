@@ -1,0 +1,77 @@
+//! The classify stage with the committed model and ONNX Runtime from the project's .venv:
+//! ingest classifies, `dfbs-vo classify` re-classifies without re-detecting, and a missing
+//! runtime is a clear error.
+
+mod common;
+
+use std::process::Output;
+
+use common::*;
+use dfbs_vo::sim::{simulate, Mix, SimulateOptions};
+
+fn run(output: std::io::Result<Output>) -> String {
+    let output = output.expect("dfbs-vo runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{text}");
+    text
+}
+
+fn query(data_dir: &std::path::Path, sql: &str) -> String {
+    run(dfbs_vo(data_dir).args(["db", "psql", "-tA", "-c", sql]).output()).trim().to_string()
+}
+
+#[test]
+fn ingest_classifies_and_classify_reclassifies() {
+    let dir = test_dir();
+    let plates = dir.path().join("plates");
+    let options = SimulateOptions { out: plates.clone(), seed: 77, size: (1200, 1200), mix: Mix::Balanced, density: 2500.0, first_plate: 7700, ..SimulateOptions::default() };
+    let scan = simulate(&options).unwrap()[0].files.scan.clone();
+    let data = dir.path().join("pg");
+    run(dfbs_vo(&data).args(["db", "start"]).output());
+    // Without a classifier: the class columns stay empty.
+    run(dfbs_vo(&data).arg("ingest").arg(&scan).arg("--no-classify").output());
+    let counts = query(&data, "SELECT count(*), count(class_prob) FROM dfbs.spectra");
+    let (total, classified) = counts.split_once('|').unwrap();
+    let total: usize = total.parse().unwrap();
+    assert!(total > 50, "{counts}");
+    assert_eq!(classified, "0");
+    // Re-classification from the catalogue rows and the scan.
+    let text = run(dfbs_vo(&data).args(["classify", "--plate", "fbs7700"]).output());
+    assert!(text.contains("spectra classified"), "{text}");
+    let summary = query(
+        &data,
+        "SELECT count(class_prob), count(anomaly_score), min(classifier), \
+         count(*) FILTER (WHERE abs(prob_star + prob_mstar + prob_carbon + prob_sd + prob_wd + prob_cv + prob_pn + prob_uvx + prob_sy + prob_qso - 1) < 1e-3), \
+         count(*) FILTER (WHERE class_label IS NOT NULL AND class_prob < 0.8), count(DISTINCT class_label) FROM dfbs.spectra",
+    );
+    let fields: Vec<&str> = summary.split('|').collect();
+    assert_eq!(fields[0].parse::<usize>().unwrap(), total, "{summary}");
+    assert_eq!(fields[1].parse::<usize>().unwrap(), total, "{summary}");
+    assert_eq!(fields[2], "dfbs-cnn");
+    assert_eq!(fields[3].parse::<usize>().unwrap(), total, "probabilities sum to 1: {summary}");
+    assert_eq!(fields[4], "0", "labels below the threshold are not kept: {summary}");
+    assert!(fields[5].parse::<usize>().unwrap() >= 5, "a balanced plate gives many classes: {summary}");
+    let provenance = query(&data, "SELECT ingest_params->'classifier'->>'name' FROM dfbs.plates WHERE plateid = 'fbs7700'");
+    assert_eq!(provenance, "dfbs-cnn");
+    // A re-ingest classifies at once (the model is installed).
+    run(dfbs_vo(&data).arg("ingest").arg(&scan).arg("--replace").output());
+    assert_eq!(query(&data, "SELECT count(*) = count(class_prob) FROM dfbs.spectra"), "t");
+    // The query role sees the class columns through TAP's grants.
+    run(dfbs_vo(&data).args(["db", "stop"]).output());
+}
+
+#[test]
+fn a_missing_runtime_is_a_clear_error() {
+    let dir = test_dir();
+    let output = dfbs_vo(dir.path())
+        .env("DFBS__CLASSIFY__ONNXRUNTIME", "/nonexistent/libonnxruntime.so")
+        .env("DFBS__CLASSIFY__MODEL_DIR", dir.path())
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .args(["classify", "--all"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("ONNX Runtime library not found") && text.contains("ORT_DYLIB_PATH"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}

@@ -1,0 +1,279 @@
+"""Train the DFBS spectrum classifier and the anomaly autoencoder; export both to ONNX.
+
+Offline and reproducible (CI never trains). Data come from our own simulator and our own
+extraction, so training and inference see identical preprocessing:
+
+    bash training/make_dataset.sh          # simulate plates, export cutouts (dfbs-vo export-cutouts)
+    training/.venv/bin/python training/train.py --data training/data --out models
+
+Inputs of both models (the contract the Rust classify stage follows, see models/README.md):
+  cutout: float32 [N, 1, 160, 50], the pipeline's 2D cutout (inverted, min-max scaled to [0, 1],
+          zero-padded, red end at row 0)
+  flux:   float32 [N, 136], the 1D spectrum on the DFBS grid divided by its maximum, NaN -> 0
+Outputs: classifier "probabilities" [N, 10] (calibrated: softmax(logits / T), T fitted on the
+validation plates); autoencoder "score" [N] (mean squared reconstruction error of the cutout).
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CLASSES = ["star", "m_star", "carbon", "hot_subdwarf", "white_dwarf", "cv", "pn", "uvx_galaxy", "seyfert", "qso"]
+
+
+def load(directory):
+    cutouts = np.load(os.path.join(directory, "cutouts.npy"), mmap_mode="r")
+    flux = np.load(os.path.join(directory, "flux.npy"))
+    with open(os.path.join(directory, "labels.csv")) as f:
+        rows = list(csv.DictReader(f))
+    labels = np.array([CLASSES.index(r["class"]) for r in rows], dtype=np.int64)
+    plates = np.array([r["plate"] for r in rows])
+    mags = np.array([float(r["mag_b"]) for r in rows], dtype=np.float32)
+    return np.asarray(cutouts, dtype=np.float32), normalise_flux(flux), labels, plates, mags
+
+
+def normalise_flux(flux):
+    """The classify stage does the same in Rust: NaN -> 0, divide by the maximum (if > 0)."""
+    flux = np.nan_to_num(np.asarray(flux, dtype=np.float32), nan=0.0)
+    peak = np.maximum(flux.max(axis=1, keepdims=True), 1e-6)
+    return flux / peak
+
+
+class Classifier(nn.Module):
+    """A small two-branch CNN: the 2D cutout (features kept per row, so the wavelength of a
+    feature is not pooled away) and the 1D spectrum."""
+
+    def __init__(self, classes=len(CLASSES)):
+        super().__init__()
+        self.image = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),      # 80 x 25
+            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),    # 40 x 12
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),   # 20 x 6
+            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        )
+        self.spectrum = nn.Sequential(
+            nn.Conv1d(1, 16, 5, padding=2), nn.BatchNorm1d(16), nn.ReLU(), nn.MaxPool1d(2),     # 68
+            nn.Conv1d(16, 32, 5, padding=2), nn.BatchNorm1d(32), nn.ReLU(), nn.MaxPool1d(2),    # 34
+        )
+        self.head = nn.Sequential(
+            nn.Linear(32 * 20 + 32 * 34, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, classes)
+        )
+
+    def forward(self, cutout, flux):
+        image = self.image(cutout).amax(dim=3)  # max over columns: [N, 32, 20]
+        spectrum = self.spectrum(flux.unsqueeze(1))
+        return self.head(torch.cat([image.flatten(1), spectrum.flatten(1)], dim=1))
+
+
+class Calibrated(nn.Module):
+    """The exported classifier: probabilities from temperature-scaled logits."""
+
+    def __init__(self, model, temperature):
+        super().__init__()
+        self.model = model
+        self.register_buffer("temperature", torch.tensor(float(temperature)))
+
+    def forward(self, cutout, flux):
+        return F.softmax(self.model(cutout, flux) / self.temperature, dim=1)
+
+
+class AutoEncoder(nn.Module):
+    """Convolutional autoencoder of the cutouts; its reconstruction error is the anomaly score."""
+
+    def __init__(self):
+        super().__init__()
+        self.encode = nn.Sequential(
+            nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),    # 80 x 25
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),   # 40 x 13
+            nn.Conv2d(32, 8, 3, stride=2, padding=1), nn.ReLU(),    # 20 x 7: the bottleneck
+        )
+        self.decode = nn.Sequential(
+            nn.ConvTranspose2d(8, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),
+        )
+
+    def forward(self, cutout):
+        out = self.decode(self.encode(cutout))
+        return out[:, :, :160, :50]
+
+
+class AnomalyScore(nn.Module):
+    def __init__(self, autoencoder):
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, cutout):
+        return ((self.autoencoder(cutout) - cutout) ** 2).mean(dim=(1, 2, 3))
+
+
+def augment(cutout, flux, generator):
+    """Augmentation that respects prism physics: small shifts across (x) and along (y) the
+    dispersion, mirror across the dispersion (the image is symmetric in x; never flipped in y,
+    which would swap red and blue), changes of PSF width (blur) and of density contrast."""
+    n = cutout.shape[0]
+    dx = int(torch.randint(-2, 3, (1,), generator=generator))
+    dy = int(torch.randint(-2, 3, (1,), generator=generator))
+    cutout = torch.roll(cutout, shifts=(dy, dx), dims=(2, 3))
+    if torch.rand(1, generator=generator) < 0.5:
+        cutout = torch.flip(cutout, dims=(3,))
+    if torch.rand(1, generator=generator) < 0.3:
+        kernel = torch.tensor([0.25, 0.5, 0.25]).view(1, 1, 3, 1)
+        cutout = F.conv2d(cutout, kernel.expand(1, 1, 3, 1), padding=(1, 0)) if cutout.shape[1] == 1 else cutout
+    gamma = torch.exp(torch.randn(n, 1, 1, 1, generator=generator) * 0.15)
+    cutout = cutout.clamp(min=0) ** gamma
+    flux = flux * torch.exp(torch.randn(n, 1, generator=generator) * 0.05)
+    return cutout, flux
+
+
+def expected_calibration_error(probabilities, labels, bins=15):
+    confidence = probabilities.max(axis=1)
+    predicted = probabilities.argmax(axis=1)
+    ece = 0.0
+    edges = np.linspace(0, 1, bins + 1)
+    for low, high in zip(edges[:-1], edges[1:]):
+        sel = (confidence > low) & (confidence <= high)
+        if sel.any():
+            ece += sel.mean() * abs((predicted[sel] == labels[sel]).mean() - confidence[sel].mean())
+    return float(ece)
+
+
+def predict_logits(model, cutouts, flux, batch=1024):
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(cutouts), batch):
+            out.append(model(torch.from_numpy(cutouts[i:i + batch]).unsqueeze(1), torch.from_numpy(flux[i:i + batch])))
+    return torch.cat(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="training/data", help="holds train/ and validation/ (export-cutouts output)")
+    parser.add_argument("--out", default="models")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--version", default="1.0.0", help="model version recorded with every classified row")
+    args = parser.parse_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    generator = torch.Generator().manual_seed(args.seed)
+    train = load(os.path.join(args.data, "train"))
+    validation = load(os.path.join(args.data, "validation"))
+    print(f"train {len(train[2])} cutouts from {len(set(train[3]))} plates; validation {len(validation[2])} from {len(set(validation[3]))}")
+    counts = np.bincount(train[2], minlength=len(CLASSES))
+    print("train counts:", dict(zip(CLASSES, counts.tolist())))
+    # Class imbalance: weights inverse to the class frequency (normalised to mean 1).
+    weights = torch.tensor(counts.sum() / np.maximum(counts, 1) / len(CLASSES), dtype=torch.float32)
+
+    model = Classifier()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.5, patience=2)
+    best = (float("inf"), None, 0)
+    cut_t, flux_t, lab_t = torch.from_numpy(train[0]).unsqueeze(1), torch.from_numpy(train[1]), torch.from_numpy(train[2])
+    history = []
+    for epoch in range(args.epochs):
+        started = time.time()
+        model.train()
+        order = torch.randperm(len(lab_t), generator=generator)
+        total = 0.0
+        for i in range(0, len(order), 128):
+            index = order[i:i + 128]
+            cutout, flux = augment(cut_t[index], flux_t[index], generator)
+            loss = F.cross_entropy(model(cutout, flux), lab_t[index], weight=weights)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += float(loss) * len(index)
+        logits = predict_logits(model, validation[0], validation[1])
+        val_loss = float(F.cross_entropy(logits, torch.from_numpy(validation[2])))
+        accuracy = float((logits.argmax(1).numpy() == validation[2]).mean())
+        scheduler.step(val_loss)
+        history.append({"epoch": epoch + 1, "train_loss": total / len(order), "val_loss": val_loss, "val_accuracy": accuracy})
+        print(f"epoch {epoch + 1}: train loss {total / len(order):.4f}, validation loss {val_loss:.4f}, accuracy {accuracy:.4f} ({time.time() - started:.0f} s)", flush=True)
+        if val_loss < best[0]:
+            best = (val_loss, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
+        elif epoch + 1 - best[2] >= args.patience:
+            print(f"early stop: no improvement since epoch {best[2]}")
+            break
+    model.load_state_dict(best[1])
+
+    # Temperature scaling (Guo et al. 2017) on the validation plates.
+    logits = predict_logits(model, validation[0], validation[1])
+    labels = torch.from_numpy(validation[2])
+    log_t = torch.zeros(1, requires_grad=True)
+    lbfgs = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
+
+    def closure():
+        lbfgs.zero_grad()
+        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    lbfgs.step(closure)
+    temperature = float(log_t.exp())
+    before = expected_calibration_error(F.softmax(logits, 1).numpy(), validation[2])
+    after = expected_calibration_error(F.softmax(logits / temperature, 1).numpy(), validation[2])
+    print(f"temperature {temperature:.3f}: validation ECE {before:.4f} -> {after:.4f}")
+
+    # The anomaly autoencoder, on the training cutouts.
+    autoencoder = AutoEncoder()
+    ae_optimiser = torch.optim.Adam(autoencoder.parameters(), lr=2e-3)
+    for epoch in range(8):
+        autoencoder.train()
+        order = torch.randperm(len(lab_t), generator=generator)
+        total = 0.0
+        for i in range(0, len(order), 128):
+            cutout = cut_t[order[i:i + 128]]
+            loss = F.mse_loss(autoencoder(cutout), cutout)
+            ae_optimiser.zero_grad()
+            loss.backward()
+            ae_optimiser.step()
+            total += float(loss) * len(cutout)
+        print(f"autoencoder epoch {epoch + 1}: reconstruction MSE {total / len(order):.5f}", flush=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    calibrated = Calibrated(model, temperature).eval()
+    dummy = (torch.zeros(2, 1, 160, 50), torch.zeros(2, 136))
+    torch.onnx.export(calibrated, dummy, os.path.join(args.out, "dfbs-classifier.onnx"), input_names=["cutout", "flux"],
+                      output_names=["probabilities"], dynamic_axes={"cutout": {0: "n"}, "flux": {0: "n"}, "probabilities": {0: "n"}},
+                      opset_version=17, dynamo=False)
+    scorer = AnomalyScore(autoencoder).eval()
+    torch.onnx.export(scorer, (dummy[0],), os.path.join(args.out, "dfbs-anomaly.onnx"), input_names=["cutout"],
+                      output_names=["score"], dynamic_axes={"cutout": {0: "n"}, "score": {0: "n"}}, opset_version=17, dynamo=False)
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "seed": args.seed,
+        "classes": CLASSES,
+        "temperature": temperature,
+        "validation_ece_before": before,
+        "validation_ece_after": after,
+        "best_epoch": best[2],
+        "history": history,
+        "train_counts": dict(zip(CLASSES, counts.tolist())),
+        "train_plates": sorted(set(train[3].tolist())),
+        "validation_plates": sorted(set(validation[3].tolist())),
+        "torch": torch.__version__,
+    }
+    with open(os.path.join(args.out, "training-report.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    # What the Rust classify stage reads: name, version and the output order of the classes.
+    with open(os.path.join(args.out, "dfbs-classifier.json"), "w") as f:
+        json.dump({"name": "dfbs-cnn", "version": args.version, "classes": CLASSES, "temperature": temperature,
+                   "inputs": {"cutout": [None, 1, 160, 50], "flux": [None, 136]}, "outputs": {"probabilities": [None, 10]},
+                   "anomaly_model": "dfbs-anomaly.onnx", "trained": report["date"]}, f, indent=1)
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
