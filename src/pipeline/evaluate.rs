@@ -1,8 +1,9 @@
 //! `dfbs-vo evaluate`: the catalogue of a simulated plate against the simulator's truth.
 //!
-//! Truth objects count when their trace is visible and not clipped by the plate's edge. A
-//! catalogue spectrum matches the nearest unmatched truth object within `match_radius_arcsec`
-//! (greedy, closest pairs first). Reported: completeness and purity by B magnitude bin and by
+//! A catalogue spectrum matches the nearest unmatched truth object within
+//! `match_radius_arcsec` (greedy, closest pairs first); purity is the fraction of spectra that
+//! match any truth object. Completeness counts the truth objects whose trace is visible and not
+//! clipped by the plate's edge. Reported: completeness and purity by B magnitude bin and by
 //! class, the astrometric error distribution of the matches, the agreement of the quality flag
 //! NL with the truth's `overlaps`, and how many unmatched detections lie on plate defects.
 
@@ -200,7 +201,10 @@ pub fn evaluate(
     limit: f64,
     match_radius_arcsec: f64,
 ) -> Evaluation {
-    let counted: Vec<&TruthObject> = truth.iter().filter(|t| t.visible && !t.clipped).collect();
+    // Every truth object can be matched (a detection of a real object is never a false one,
+    // even when the truth calls the object too faint or clipped); completeness counts the
+    // visible, unclipped ones.
+    let counted: Vec<&TruthObject> = truth.iter().collect();
     // Candidate pairs within the radius, by a declination-sorted sweep.
     let mut by_dec: Vec<usize> = (0..counted.len()).collect();
     by_dec.sort_by(|a, b| counted[*a].dec.total_cmp(&counted[*b].dec));
@@ -238,6 +242,9 @@ pub fn evaluate(
     let mut evaluation = Evaluation { plate: plate.into(), match_radius_arcsec, limit, ..Evaluation::default() };
     let mut confusion: HashMap<(String, String), usize> = HashMap::new();
     for (t, object) in counted.iter().enumerate() {
+        if !object.visible || object.clipped {
+            continue;
+        }
         let found = truth_match[t].is_some();
         let bin = by_magnitude.iter_mut().find(|(edge, _)| object.mag_b < *edge).map(|(_, b)| b);
         if let Some(bin) = bin {
