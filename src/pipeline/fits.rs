@@ -33,17 +33,16 @@ pub struct Header {
 
 impl Header {
     /// Parses a header given as consecutive 80-character cards (FITS 4.0 §4.1).
-    pub fn parse(text: &str) -> Header {
-        let bytes = text.as_bytes();
+    pub fn parse(bytes: &[u8]) -> Header {
         let mut cards = Vec::new();
         for chunk in bytes.chunks(80) {
-            let card = String::from_utf8_lossy(chunk);
-            let card = card.as_ref();
-            if card.len() < 10 || &card[8..10] != "= " {
+            // Work on bytes: a corrupt header may hold non-ASCII bytes, and slicing text at
+            // fixed byte offsets could then cut a character.
+            if chunk.len() < 10 || &chunk[8..10] != b"= " {
                 continue;
             }
-            let key = card[..8].trim().to_string();
-            let (value, comment) = split_value(&card[10..]);
+            let key = String::from_utf8_lossy(&chunk[..8]).trim().to_string();
+            let (value, comment) = split_value(&String::from_utf8_lossy(&chunk[10..]));
             cards.push((key, value, comment));
         }
         Header { cards }
@@ -130,7 +129,7 @@ impl PlateScan {
         let open_error = |message: String| PlateError::Open { path: path.to_path_buf(), message };
         let mut file = FitsFile::open(path).map_err(|e| open_error(e.to_string()))?;
         let hdu = file.primary_hdu().map_err(|e| open_error(e.to_string()))?;
-        let header = Header::parse(&read_header_text(&mut file).map_err(open_error)?);
+        let header = Header::parse(&read_header_bytes(&mut file).map_err(open_error)?);
         let bitpix = header.real("BITPIX").unwrap_or(0.0) as i64;
         if bitpix != 16 {
             return Err(PlateError::Bitpix { path: path.to_path_buf(), bitpix });
@@ -172,8 +171,9 @@ impl PlateScan {
     }
 }
 
-/// The current HDU's header as one string of 80-character cards (CFITSIO ffhdr2str).
-fn read_header_text(file: &mut FitsFile) -> Result<String, String> {
+/// The current HDU's header as one string of 80-character cards (CFITSIO ffhdr2str), as bytes:
+/// a corrupt header may not be text, and its 80-byte framing must survive.
+fn read_header_bytes(file: &mut FitsFile) -> Result<Vec<u8>, String> {
     let mut status = 0;
     let mut header_ptr: *mut std::os::raw::c_char = std::ptr::null_mut();
     let mut cards = 0;
@@ -184,9 +184,9 @@ fn read_header_text(file: &mut FitsFile) -> Result<String, String> {
         if status != 0 || header_ptr.is_null() {
             return Err(format!("cannot read the header (CFITSIO status {status})"));
         }
-        let text = std::ffi::CStr::from_ptr(header_ptr).to_string_lossy().into_owned();
+        let bytes = std::ffi::CStr::from_ptr(header_ptr).to_bytes().to_vec();
         fitsio::sys::fffree(header_ptr as *mut std::os::raw::c_void, &mut status);
-        Ok(text)
+        Ok(bytes)
     }
 }
 
@@ -209,7 +209,7 @@ mod tests {
             card("EXPTIME =                1200. / [s] exposure / time"),
         ]
         .concat();
-        let header = Header::parse(&text);
+        let header = Header::parse(text.as_bytes());
         assert_eq!(header.real("BITPIX"), Some(16.0));
         assert_eq!(header.text("CTYPE1").as_deref(), Some("RA---TAN-SIP"));
         assert_eq!(header.text("OBJECT").as_deref(), Some("O'Brien plate"));
@@ -217,5 +217,15 @@ mod tests {
         assert_eq!(header.real("EXPTIME"), Some(1200.0));
         assert_eq!(header.real("CTYPE1"), None);
         assert!(header.raw("COMMENT").is_none());
+    }
+
+    #[test]
+    fn non_ascii_bytes_do_not_panic() {
+        let mut bytes = format!("{:<80}", "OBJECT  = 'plate'").into_bytes();
+        bytes[3] = 0xC3;
+        bytes[12] = 0xA9;
+        bytes.extend_from_slice(format!("{:<80}", "EXPTIME =                1200.").as_bytes());
+        let header = Header::parse(&bytes);
+        assert_eq!(header.real("EXPTIME"), Some(1200.0));
     }
 }

@@ -65,8 +65,14 @@ pub struct ProcessedPlate {
 pub fn plate_id(path: &Path, header: &Header) -> Result<String, String> {
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
     let stem = stem.split('.').next().unwrap_or("").to_string();
+    // fbs + 4 digits + an optional lower-case suffix letter; checked on bytes (a file name may
+    // hold any character).
     let looks_like_id = |s: &str| {
-        s.len() >= 7 && s.starts_with("fbs") && s[3..7].bytes().all(|b| b.is_ascii_digit()) && s[7..].bytes().all(|b| b.is_ascii_lowercase()) && s.len() <= 8
+        let b = s.as_bytes();
+        (7..=8).contains(&b.len())
+            && b.starts_with(b"fbs")
+            && b[3..7].iter().all(u8::is_ascii_digit)
+            && b[7..].iter().all(u8::is_ascii_lowercase)
     };
     if looks_like_id(&stem) {
         return Ok(stem);
@@ -103,6 +109,22 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
         hasher.update(&buffer[..n]);
     }
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plate_ids_from_names_and_headers() {
+        let empty = Header::default();
+        assert_eq!(plate_id(Path::new("/x/fbs0809.fits"), &empty).unwrap(), "fbs0809");
+        assert_eq!(plate_id(Path::new("FBS0326A.fits"), &empty).unwrap(), "fbs0326a");
+        assert!(plate_id(Path::new("fbs123\u{e9}4.fits"), &empty).is_err());
+        assert!(plate_id(Path::new("scan.fits"), &empty).unwrap_err().contains("PLATENUM"));
+        let header = Header::parse(format!("{:<80}", "PLATENUM= '1163    '").as_bytes());
+        assert_eq!(plate_id(Path::new("scan.fits"), &header).unwrap(), "fbs1163");
+    }
 }
 
 /// Header keywords kept in the plate's provenance.
