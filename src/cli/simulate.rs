@@ -40,6 +40,10 @@ pub struct SimulateArgs {
     /// Which end of the traces is red: +y or -y.
     #[arg(long, default_value = "+y", allow_hyphen_values = true)]
     red_end: String,
+    /// Inject this many anomalies per plate: a hot continuum with one strong emission line at
+    /// an odd wavelength, a kind absent from the classifier's classes (truth class `anomaly`).
+    #[arg(long, default_value_t = 0)]
+    anomalies: usize,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -87,6 +91,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         density: args.density,
         first_plate: args.first_plate,
         red_end,
+        anomalies: args.anomalies,
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let started = std::time::Instant::now();

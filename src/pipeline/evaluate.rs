@@ -46,6 +46,7 @@ pub struct CatalogueObject {
     pub class_label: Option<String>,
     /// prob_star .. prob_qso, in the order of `sim::templates::ObjectClass::ALL`.
     pub probabilities: Option<[f32; 10]>,
+    pub anomaly_score: Option<f32>,
 }
 
 /// The catalogue rows of a plate, as the evaluation needs them.
@@ -53,7 +54,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
     let rows = client
         .query(
             "SELECT specid, ra, dec, px_x, px_y, sp_class, class_label, ARRAY[prob_star, prob_mstar, prob_carbon, prob_sd, \
-             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso] FROM dfbs.spectra WHERE plate = $1",
+             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score FROM dfbs.spectra WHERE plate = $1",
             &[&plate],
         )
         .await?;
@@ -72,6 +73,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
                 let values: Option<Vec<f32>> = values.into_iter().collect();
                 values.and_then(|v| v.try_into().ok())
             },
+            anomaly_score: r.get(8),
         })
         .collect())
 }
@@ -181,6 +183,9 @@ pub struct Evaluation {
     pub confusion: Vec<((String, String), usize)>,
     /// Matched pairs with probabilities: (truth class index, B, probabilities).
     pub classified: Vec<(usize, f64, [f32; 10])>,
+    /// Injected anomalies (truth class `anomaly`): how many there are, how many were detected,
+    /// and how many of those have an anomaly score in the plate's top 1%.
+    pub anomalies: (usize, usize, usize),
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -277,6 +282,24 @@ pub fn evaluate(
             evaluation.nl_table[object.overlaps as usize][nl as usize] += 1;
             let predicted = catalogue[c].class_label.clone().unwrap_or_else(|| "unclassified".into());
             *confusion.entry((object.class.clone(), predicted)).or_insert(0) += 1;
+        }
+    }
+    // Injected anomalies against the plate's top 1% of anomaly scores.
+    let mut scores: Vec<f32> = catalogue.iter().filter_map(|c| c.anomaly_score).collect();
+    scores.sort_by(f32::total_cmp);
+    let top_one_percent = scores.get(scores.len().saturating_sub(1) * 99 / 100).copied();
+    for (t, object) in counted.iter().enumerate() {
+        if object.class != "anomaly" {
+            continue;
+        }
+        evaluation.anomalies.0 += 1;
+        if let Some(c) = truth_match[t] {
+            evaluation.anomalies.1 += 1;
+            if let (Some(score), Some(threshold)) = (catalogue[c].anomaly_score, top_one_percent)
+                && score >= threshold
+            {
+                evaluation.anomalies.2 += 1;
+            }
         }
     }
     by_class.sort_by(|a, b| a.0.cmp(&b.0));
@@ -463,6 +486,14 @@ impl Evaluation {
             self.error_percentile(95.0),
             self.errors_arcsec.last().copied().unwrap_or(f64::NAN)
         );
+        let (injected, detected, top) = self.anomalies;
+        if injected > 0 {
+            let _ = writeln!(
+                out,
+                "injected anomalies: {injected}, {detected} detected, {top} of those in the top 1% of anomaly scores ({})",
+                pct((detected > 0).then(|| top as f64 / detected as f64))
+            );
+        }
         let [[ok_ok, ok_nl], [ov_ok, ov_nl]] = self.nl_table;
         let _ = writeln!(
             out,
@@ -504,6 +535,7 @@ mod tests {
             quality: Some("OK".into()),
             class_label: None,
             probabilities: None,
+            anomaly_score: None,
         }
     }
 

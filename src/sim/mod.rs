@@ -58,6 +58,8 @@ pub struct SimulateOptions {
     /// Plate number of the first plate (ids fbsNNNN).
     pub first_plate: u32,
     pub red_end: RedEnd,
+    /// Injected anomalies per plate (truth class `anomaly`), for testing anomaly scores.
+    pub anomalies: usize,
     /// Show progress bars.
     pub progress: bool,
 }
@@ -76,6 +78,7 @@ impl Default for SimulateOptions {
             density: 890.0,
             first_plate: 5001,
             red_end: RedEnd::PlusY,
+            anomalies: 0,
             progress: false,
         }
     }
@@ -134,7 +137,10 @@ pub fn simulate(options: &SimulateOptions) -> anyhow::Result<Vec<PlateSummary>> 
         let started = Instant::now();
         let plate = PlateSpec::draw(options, index);
         bar.set_message(plate.plate_id.clone());
-        let objects = population::draw_objects(&plate, options.mix, options.density);
+        let mut objects = population::draw_objects(&plate, options.mix, options.density);
+        if options.anomalies > 0 {
+            population::inject_anomalies(&plate, &mut objects, options.anomalies);
+        }
         let defects = defects::draw_defects(&plate);
         let files = PlateFiles::in_dir(&options.out, &plate.plate_id);
         let scene = render::PlateScene::new(&plate, &objects, &defects);

@@ -136,7 +136,7 @@ fn truth_row(plate: &PlateSpec, object: &SimObject, with_spectrum: bool) -> Vec<
         Cell::Text(plate.plate_id.clone()),
         Cell::Double(object.ra),
         Cell::Double(object.dec),
-        Cell::Text(object.template.class.label().to_string()),
+        Cell::Text(if object.injected { "anomaly".to_string() } else { object.template.class.label().to_string() }),
         Cell::Text(object.template.subclass.clone()),
         Cell::Float(object.mag_b as f32),
         Cell::Float(object.mag_r as f32),

@@ -57,6 +57,8 @@ pub struct SimObject {
     /// The bounding box reaches past the plate's edge.
     pub clipped: bool,
     pub overlaps: bool,
+    /// An injected anomaly (truth class `anomaly`), not one of the survey's classes.
+    pub injected: bool,
 }
 
 impl SimObject {
@@ -224,11 +226,6 @@ pub fn draw_objects(plate: &PlateSpec, mix: Mix, density_per_deg2: f64) -> Vec<S
     let mut rng = SimRng::from_parts(&[plate.seed, plate.index as u64, 0x4f42_4a53]);
     let count = (density_per_deg2 * plate.area_deg2()).round() as usize;
     let weights = class_weights(mix);
-    let limit_exposure = limit_row_exposure(plate);
-    let sigma_seeing = plate.seeing_fwhm_px / 2.3548;
-    let pixel_arcsec = plate.wcs.pixel_scale_arcsec();
-    let sky_e = sky_exposure(plate.sky_density);
-    let sigma_sky = GRAIN * (plate.fog_density + plate.sky_density).sqrt();
     let mut objects = Vec::with_capacity(count);
     for number in 1..=count as u32 {
         let mut object_rng = SimRng::from_parts(&[plate.seed, plate.index as u64, number as u64]);
@@ -236,70 +233,106 @@ pub fn draw_objects(plate: &PlateSpec, mix: Mix, density_per_deg2: f64) -> Vec<S
         let template = Template::draw(class, &mut object_rng);
         let x = 1.0 + rng.uniform() * (plate.width as f64 - 1.0);
         let y = 1.0 + rng.uniform() * (plate.height as f64 - 1.0);
-        let (ra, dec) = plate.wcs.pixel_to_sky(x, y);
         let faint = plate.limiting_mag + 0.7;
         let mag_b = match mix {
             Mix::Realistic => draw_magnitude(&mut object_rng, 11.0, faint, 0.32),
             // Training sets want many bright examples too.
             Mix::Balanced => draw_magnitude(&mut object_rng, 11.5, faint, 0.15),
         };
-        let mag_r = mag_b - template_colour(&template);
-        let extent_px = template.extent_arcsec / 2.3548 / pixel_arcsec;
-        let sigma_x = (sigma_seeing * sigma_seeing + extent_px * extent_px).sqrt();
-        // Along the dispersion: the image plus the prism's own blur (about 0.6 px) [inferred].
-        let sigma_y = (sigma_seeing * sigma_seeing + extent_px * extent_px + 0.36).sqrt();
-        // B is the object's mean F_lambda over the B band relative to the reference star's: an
-        // object of the same B as the reference star gets the same B-band exposure, whatever its
-        // lines and continuum (the template is scaled to 1 at 445 nm, not to its B band).
-        let reference = |l: f64| planck(l, REFERENCE_TEMPERATURE_K) / planck(445.0, REFERENCE_TEMPERATURE_K);
-        let band_scale = band_mean(&reference, B_BAND.0, B_BAND.1) / template.sed_mean(B_BAND.0, B_BAND.1);
-        let row_exposure = limit_exposure * 10f64.powf(-0.4 * (mag_b - plate.limiting_mag)) * band_scale;
-        let profile = trace_profile(&template, &plate.emulsion, row_exposure, sigma_y);
-        let mut object = SimObject {
-            number,
-            template,
-            mag_b: (mag_b * 1000.0).round() / 1000.0,
-            mag_r: (mag_r * 1000.0).round() / 1000.0,
-            ra,
-            dec,
-            x,
-            y,
-            sigma_x,
-            sigma_y,
-            profile,
-            bbox: None,
-            clipped: false,
-            overlaps: false,
-        };
-        // Visible rows: peak pixel density above twice the sky's grain noise.
-        let peak_fraction = erf(0.5 / (std::f64::consts::SQRT_2 * sigma_x));
-        let threshold = 2.0 * sigma_sky / (D_SAT * (-sky_e).exp()) / peak_fraction;
-        let visible: Vec<usize> =
-            object.profile.iter().enumerate().filter(|(_, e)| **e as f64 > threshold).map(|(i, _)| i).collect();
-        if let (Some(&first), Some(&last)) = (visible.first(), visible.last()) {
-            let s = plate.red_end.sign();
-            let y690 = object.y_690(plate);
-            let ya = y690 - s * (first as f64 + K_MIN as f64);
-            let yb = y690 - s * (last as f64 + K_MIN as f64);
-            let half = 2.0 * sigma_x;
-            let bbox = [
-                (x - half).round() as i64,
-                ya.min(yb).round() as i64,
-                (x + half).round() as i64,
-                ya.max(yb).round() as i64,
-            ];
-            object.clipped = bbox[0] < 1 || bbox[1] < 1 || bbox[2] > plate.width as i64 || bbox[3] > plate.height as i64;
-            object.bbox = Some([
-                bbox[0].max(1),
-                bbox[1].max(1),
-                bbox[2].min(plate.width as i64),
-                bbox[3].min(plate.height as i64),
-            ]);
-        }
-        objects.push(object);
+        objects.push(place_object(plate, number, template, mag_b, x, y));
     }
     flag_overlaps(&mut objects);
     objects
+}
+
+/// Adds `count` injected anomalies: objects of a kind absent from the training classes, a
+/// featureless hot continuum with one strong narrow emission line at a random wavelength
+/// (400-640 nm, equivalent width 30-80 nm), B 14-17. Their truth class is `anomaly`. They come
+/// from their own random stream, so the other objects do not change.
+pub fn inject_anomalies(plate: &PlateSpec, objects: &mut Vec<SimObject>, count: usize) {
+    use super::templates::model::{ContinuumComponent, ContinuumShape, EmissionLine, SpectralModel};
+    let mut rng = SimRng::from_parts(&[plate.seed, plate.index as u64, 0x414e_4f4d]);
+    let first = objects.len() as u32 + 1;
+    for number in first..first + count as u32 {
+        let mut template = Template::draw(ObjectClass::NormalStar, &mut rng);
+        let center = rng.range(400.0, 640.0);
+        let sigma = rng.range(0.5, 1.5);
+        let equivalent_width = rng.range(30.0, 80.0);
+        let mut model = SpectralModel::new();
+        model.continuum.push(ContinuumComponent::with_value_at(
+            ContinuumShape::Blackbody { temperature_k: rng.range(9000.0, 15000.0) },
+            center,
+            1.0,
+        ));
+        model.emission.push(EmissionLine { center_nm: center, sigma_nm: sigma, amplitude: equivalent_width / (sigma * (std::f64::consts::TAU).sqrt()) });
+        model.scale = 1.0 / model.eval(445.0, 0.0).max(1e-12);
+        template.model = model;
+        template.subclass = format!("single_line_{center:.0}nm");
+        template.redshift = None;
+        template.extent_arcsec = 0.0;
+        let mag_b = rng.range(14.0, 17.0);
+        let x = 1.0 + rng.uniform() * (plate.width as f64 - 1.0);
+        let y = 1.0 + rng.uniform() * (plate.height as f64 - 1.0);
+        let mut object = place_object(plate, number, template, mag_b, x, y);
+        object.injected = true;
+        objects.push(object);
+    }
+    flag_overlaps(objects);
+}
+
+/// An object of `template` and magnitude `mag_b` at anchor (x, y): its sky position, colour,
+/// image size, exposure profile and visible box.
+fn place_object(plate: &PlateSpec, number: u32, template: Template, mag_b: f64, x: f64, y: f64) -> SimObject {
+    let limit_exposure = limit_row_exposure(plate);
+    let sigma_seeing = plate.seeing_fwhm_px / 2.3548;
+    let pixel_arcsec = plate.wcs.pixel_scale_arcsec();
+    let sky_e = sky_exposure(plate.sky_density);
+    let sigma_sky = GRAIN * (plate.fog_density + plate.sky_density).sqrt();
+    let (ra, dec) = plate.wcs.pixel_to_sky(x, y);
+    let mag_r = mag_b - template_colour(&template);
+    let extent_px = template.extent_arcsec / 2.3548 / pixel_arcsec;
+    let sigma_x = (sigma_seeing * sigma_seeing + extent_px * extent_px).sqrt();
+    // Along the dispersion: the image plus the prism's own blur (about 0.6 px) [inferred].
+    let sigma_y = (sigma_seeing * sigma_seeing + extent_px * extent_px + 0.36).sqrt();
+    // B is the object's mean F_lambda over the B band relative to the reference star's: an
+    // object of the same B as the reference star gets the same B-band exposure, whatever its
+    // lines and continuum (the template is scaled to 1 at 445 nm, not to its B band).
+    let reference = |l: f64| planck(l, REFERENCE_TEMPERATURE_K) / planck(445.0, REFERENCE_TEMPERATURE_K);
+    let band_scale = band_mean(&reference, B_BAND.0, B_BAND.1) / template.sed_mean(B_BAND.0, B_BAND.1);
+    let row_exposure = limit_exposure * 10f64.powf(-0.4 * (mag_b - plate.limiting_mag)) * band_scale;
+    let profile = trace_profile(&template, &plate.emulsion, row_exposure, sigma_y);
+    let mut object = SimObject {
+        number,
+        template,
+        mag_b: (mag_b * 1000.0).round() / 1000.0,
+        mag_r: (mag_r * 1000.0).round() / 1000.0,
+        ra,
+        dec,
+        x,
+        y,
+        sigma_x,
+        sigma_y,
+        profile,
+        bbox: None,
+        clipped: false,
+        overlaps: false,
+        injected: false,
+    };
+    // Visible rows: peak pixel density above twice the sky's grain noise.
+    let peak_fraction = erf(0.5 / (std::f64::consts::SQRT_2 * sigma_x));
+    let threshold = 2.0 * sigma_sky / (D_SAT * (-sky_e).exp()) / peak_fraction;
+    let visible: Vec<usize> = object.profile.iter().enumerate().filter(|(_, e)| **e as f64 > threshold).map(|(i, _)| i).collect();
+    if let (Some(&first), Some(&last)) = (visible.first(), visible.last()) {
+        let s = plate.red_end.sign();
+        let y690 = object.y_690(plate);
+        let ya = y690 - s * (first as f64 + K_MIN as f64);
+        let yb = y690 - s * (last as f64 + K_MIN as f64);
+        let half = 2.0 * sigma_x;
+        let bbox = [(x - half).round() as i64, ya.min(yb).round() as i64, (x + half).round() as i64, ya.max(yb).round() as i64];
+        object.clipped = bbox[0] < 1 || bbox[1] < 1 || bbox[2] > plate.width as i64 || bbox[3] > plate.height as i64;
+        object.bbox = Some([bbox[0].max(1), bbox[1].max(1), bbox[2].min(plate.width as i64), bbox[3].min(plate.height as i64)]);
+    }
+    object
 }
 
 /// Marks objects whose visible bounding boxes intersect another's (DFBS quality NL).
@@ -327,6 +360,27 @@ fn flag_overlaps(objects: &mut [SimObject]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn injected_anomalies_leave_the_other_objects_alone() {
+        use crate::sim::SimulateOptions;
+        let options = SimulateOptions { size: (400, 400), density: 3000.0, ..SimulateOptions::default() };
+        let plate = PlateSpec::draw(&options, 0);
+        let plain = draw_objects(&plate, Mix::Realistic, options.density);
+        let mut with = draw_objects(&plate, Mix::Realistic, options.density);
+        inject_anomalies(&plate, &mut with, 4);
+        assert_eq!(with.len(), plain.len() + 4);
+        for (a, b) in plain.iter().zip(&with) {
+            assert_eq!((a.x, a.y, a.mag_b), (b.x, b.y, b.mag_b));
+        }
+        for object in &with[plain.len()..] {
+            assert!(object.injected && object.template.subclass.starts_with("single_line_"));
+            // One strong line: the profile's peak stands far above its median.
+            let mut sorted = object.profile.clone();
+            sorted.sort_by(f32::total_cmp);
+            assert!(sorted[sorted.len() - 1] > 5.0 * sorted[sorted.len() / 2]);
+        }
+    }
 
     #[test]
     fn erf_matches_known_values() {
