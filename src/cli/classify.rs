@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::db::Database;
 use crate::pipeline::classify::{find_runtime, OnnxClassifier};
 use crate::pipeline::extract::cutouts_at;
 use crate::pipeline::fits::PlateScan;
@@ -61,11 +60,8 @@ pub async fn run(config: Config, args: ClassifyArgs) -> Result<ExitCode> {
         anyhow::bail!("say which plates: --plate ID ... or --all");
     }
     let classifier = load_classifier(&config, args.model_dir.as_deref(), args.threshold)?;
-    let catalog = super::load_catalog(&config)?;
-    let database = Database::from_config(&config)?;
-    let started = database.ensure_running().await?;
-    database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
-    let mut client = database.connect_as(crate::db::INGEST_ROLE).await?;
+    let open = super::open_database(&config).await?;
+    let mut client = open.database.connect_as(crate::db::INGEST_ROLE).await?;
     let plates: Vec<(String, Option<String>)> = if args.all {
         client.query("SELECT plateid, source_file FROM dfbs.plates WHERE source_file IS NOT NULL ORDER BY plateid", &[]).await?
     } else {
@@ -90,10 +86,8 @@ pub async fn run(config: Config, args: ClassifyArgs) -> Result<ExitCode> {
             }
         }
     }
-    if started && let Some(cluster) = database.private_cluster() {
-        let cluster = cluster.clone();
-        tokio::task::spawn_blocking(move || cluster.stop()).await??;
-    }
+    drop(client);
+    open.close().await?;
     Ok(ExitCode::from(failed.min(100) as u8))
 }
 

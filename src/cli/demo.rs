@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::config::Config;
-use crate::db::Database;
 use crate::pipeline::catalogue::{write_plate, WriteMode};
 use crate::pipeline::ingest::spec_records;
 use crate::pipeline::params::PipelineParams;
@@ -21,11 +20,8 @@ const DEMO_PLATES: usize = 3;
 const DEMO_SIZE: (usize, usize) = (3072, 3072);
 
 pub async fn run(config: Config, listen: Option<String>) -> Result<ExitCode> {
-    let catalog = super::load_catalog(&config)?;
-    let database = Database::from_config(&config)?;
-    let started = database.ensure_running().await?;
-    database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
-    let mut client = database.connect_as(crate::db::INGEST_ROLE).await?;
+    let open = super::open_database(&config).await?;
+    let mut client = open.database.connect_as(crate::db::INGEST_ROLE).await?;
     let plates: i64 = client.query_one("SELECT count(*) FROM dfbs.plates", &[]).await?.get(0);
     if plates == 0 {
         let out = config.resolve(std::path::Path::new("var/demo"));
@@ -70,10 +66,7 @@ pub async fn run(config: Config, listen: Option<String>) -> Result<ExitCode> {
     }
     drop(client);
     let result = super::serve(config, listen).await;
-    // serve stops the cluster only if it started it; the demo started it here.
-    if started && let Some(cluster) = database.private_cluster() {
-        let cluster = cluster.clone();
-        tokio::task::spawn_blocking(move || cluster.stop()).await??;
-    }
+    // serve stops the cluster only if it started it; the demo may have started it here.
+    open.close().await?;
     result
 }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::db::Database;
 use crate::pipeline::evaluate::{catalogue_objects, class_report, evaluate, read_defects_csv, read_truth_csv};
 
 #[derive(clap::Args)]
@@ -31,9 +30,8 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     if args.truth.len() != args.plate.len() {
         anyhow::bail!("give one --truth per --plate ({} truth files, {} plates)", args.truth.len(), args.plate.len());
     }
-    let database = Database::from_config(&config)?;
-    let started = database.ensure_running().await?;
-    let client = database.connect_admin().await?;
+    let open = super::open_database(&config).await?;
+    let client = open.database.connect_admin().await?;
     let mut classified = Vec::new();
     let mut result = Ok(());
     for (truth_path, plate) in args.truth.iter().zip(&args.plate) {
@@ -49,10 +47,7 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         }
     }
     drop(client);
-    if started && let Some(cluster) = database.private_cluster() {
-        let cluster = cluster.clone();
-        tokio::task::spawn_blocking(move || cluster.stop()).await??;
-    }
+    open.close().await?;
     result?;
     if !classified.is_empty() {
         println!("{} plate(s): {}\n", args.plate.len(), args.plate.join(", "));

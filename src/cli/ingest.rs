@@ -8,7 +8,6 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::config::Config;
-use crate::db::Database;
 use crate::pipeline::catalogue::{write_plate, WriteMode};
 use crate::pipeline::ingest::{display_name, spec_records};
 use crate::pipeline::params::PipelineParams;
@@ -53,11 +52,8 @@ pub async fn ingest(config: Config, args: IngestArgs) -> Result<ExitCode> {
     if args.workers == 0 {
         anyhow::bail!("--workers must be at least 1");
     }
-    let catalog = super::load_catalog(&config)?;
-    let database = Database::from_config(&config)?;
-    let started = database.ensure_running().await?;
-    database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
-    let mut client = database.connect_as(crate::db::INGEST_ROLE).await?;
+    let open = super::open_database(&config).await?;
+    let mut client = open.database.connect_as(crate::db::INGEST_ROLE).await?;
     let mut outcomes = Vec::new();
     if !args.spec.is_empty() {
         let begun = Instant::now();
@@ -96,10 +92,8 @@ pub async fn ingest(config: Config, args: IngestArgs) -> Result<ExitCode> {
             outcomes.push(Outcome { input: o.input, plate: o.plate, spectra: o.spectra, seconds: o.seconds, error: o.error });
         }
     }
-    if started && let Some(cluster) = database.private_cluster() {
-        let cluster = cluster.clone();
-        tokio::task::spawn_blocking(move || cluster.stop()).await??;
-    }
+    drop(client);
+    open.close().await?;
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     eprintln!("{:<44} {:<10} {:>8} {:>8}  result", "input", "plate", "spectra", "seconds");
     for o in &outcomes {

@@ -244,25 +244,46 @@ fn adql(config: &Config, action: AdqlAction) -> Result<ExitCode> {
     }
 }
 
-async fn serve(mut config: Config, listen: Option<String>) -> Result<ExitCode> {
-    if let Some(listen) = listen {
-        config.service.listen = listen;
-    }
-    let catalog = load_catalog(&config)?;
-    let database = Database::from_config(&config)?;
+/// The catalogue database as a command uses it: running (the private cluster started if
+/// needed), migrated and published. `close` stops the private cluster if, and only if, this
+/// command started it.
+struct OpenDatabase {
+    database: Database,
+    catalog: Catalog,
+    started: bool,
+}
+
+async fn open_database(config: &Config) -> Result<OpenDatabase> {
+    let catalog = load_catalog(config)?;
+    let database = Database::from_config(config)?;
     let started = database.ensure_running().await?;
     let report = database.migrate_and_publish(&config.schema_dir(), &catalog).await?;
     if !report.applied.is_empty() {
         tracing::info!(applied = ?report.applied, "database migrated");
     }
-    let state = AppState::new(config, catalog, &database)?;
-    let result = service::serve(state).await;
-    if started {
-        if let Some(cluster) = database.private_cluster() {
+    Ok(OpenDatabase { database, catalog, started })
+}
+
+impl OpenDatabase {
+    async fn close(self) -> Result<()> {
+        if self.started
+            && let Some(cluster) = self.database.private_cluster()
+        {
             let cluster = cluster.clone();
             tokio::task::spawn_blocking(move || cluster.stop()).await??;
         }
+        Ok(())
     }
+}
+
+async fn serve(mut config: Config, listen: Option<String>) -> Result<ExitCode> {
+    if let Some(listen) = listen {
+        config.service.listen = listen;
+    }
+    let open = open_database(&config).await?;
+    let state = AppState::new(config, open.catalog.clone(), &open.database)?;
+    let result = service::serve(state).await;
+    open.close().await?;
     result?;
     Ok(ExitCode::SUCCESS)
 }

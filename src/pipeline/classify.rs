@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::TensorRef;
 
 use super::catalogue::Classification;
 use super::extract::{CUTOUT_COLUMNS, CUTOUT_ROWS};
@@ -126,8 +126,10 @@ impl OnnxClassifier {
     pub fn infer(&self, cutouts: &[f32], fluxes: &[f32]) -> Result<(Vec<[f32; 10]>, Option<Vec<f32>>), ClassifyError> {
         let n = cutouts.len() / (CUTOUT_ROWS * CUTOUT_COLUMNS);
         let inference = |e: ort::Error| ClassifyError::Inference(e.to_string());
-        let cutout = Tensor::from_array(([n, 1, CUTOUT_ROWS, CUTOUT_COLUMNS], cutouts.to_vec().into_boxed_slice())).map_err(inference)?;
-        let flux = Tensor::from_array(([n, GRID_BINS], fluxes.to_vec().into_boxed_slice())).map_err(inference)?;
+        // Views of the caller's buffers: no copy per batch.
+        let shape = [n, 1, CUTOUT_ROWS, CUTOUT_COLUMNS];
+        let cutout = TensorRef::from_array_view((shape, cutouts)).map_err(inference)?;
+        let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
         let probabilities = {
             let mut session = self.classifier.lock().map_err(|_| ClassifyError::Inference("a classifier thread panicked".into()))?;
             let outputs = session.run(ort::inputs!["cutout" => cutout, "flux" => flux]).map_err(inference)?;
@@ -139,7 +141,7 @@ impl OnnxClassifier {
         };
         let scores = match &self.anomaly {
             Some(anomaly) => {
-                let cutout = Tensor::from_array(([n, 1, CUTOUT_ROWS, CUTOUT_COLUMNS], cutouts.to_vec().into_boxed_slice())).map_err(inference)?;
+                let cutout = TensorRef::from_array_view((shape, cutouts)).map_err(inference)?;
                 let mut session = anomaly.lock().map_err(|_| ClassifyError::Inference("an anomaly thread panicked".into()))?;
                 let outputs = session.run(ort::inputs!["cutout" => cutout]).map_err(inference)?;
                 let (_, data) = outputs["score"].try_extract_tensor::<f32>().map_err(inference)?;
