@@ -75,3 +75,47 @@ fn a_missing_runtime_is_a_clear_error() {
     assert!(text.contains("ONNX Runtime library not found") && text.contains("ORT_DYLIB_PATH"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
 }
+
+/// The anomaly model on the 30 real fbs1163 spectra (tests/data): ordinary spectra score low,
+/// and the same spectra with one strong narrow emission line added at an odd wavelength
+/// (550 nm, three bins wide, twice the spectrum's peak) score higher than any of them.
+#[test]
+fn an_unexplained_emission_line_raises_the_anomaly_score() {
+    use dfbs_vo::pipeline::classify::{find_runtime, normalise_flux, OnnxClassifier};
+    use dfbs_vo::pipeline::extract::{CUTOUT_COLUMNS, CUTOUT_ROWS};
+    use dfbs_vo::pipeline::wavelength::{pixel_offset, GRID_BINS};
+    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let runtime = find_runtime("", project).expect("ONNX Runtime in .venv (scripts/install.sh)");
+    let classifier = OnnxClassifier::load(&runtime, &project.join("models"), 0.8, 1, 64).unwrap();
+    let paths: Vec<std::path::PathBuf> = std::fs::read_dir(project.join("tests/data/dfbs-spectra-fbs1163"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "spec"))
+        .collect();
+    let (plates, errors) = dfbs_vo::pipeline::ingest::spec_records(&paths);
+    assert!(errors.is_empty(), "{errors:?}");
+    let spectra: Vec<Vec<Option<f32>>> = plates.iter().flat_map(|(_, s)| s.iter().map(|r| r.flux.clone())).collect();
+    assert_eq!(spectra.len(), 30);
+    let line = pixel_offset(550.0).round() as usize;
+    let mut fluxes = Vec::new();
+    for flux in &spectra {
+        normalise_flux(flux, &mut fluxes);
+    }
+    for flux in &spectra {
+        let peak = flux.iter().flatten().fold(0f32, |a, b| a.max(*b));
+        let mut spiked = flux.clone();
+        for (k, gain) in [(line - 1, 0.8), (line, 2.0), (line + 1, 0.8)] {
+            spiked[k] = Some(spiked[k].unwrap_or(0.0) + gain * peak);
+        }
+        normalise_flux(&spiked, &mut fluxes);
+    }
+    assert_eq!(fluxes.len(), 60 * GRID_BINS);
+    let cutouts = vec![0f32; 60 * CUTOUT_ROWS * CUTOUT_COLUMNS];
+    let (_, scores) = classifier.infer(&cutouts, &fluxes).unwrap();
+    let scores = scores.expect("models/dfbs-anomaly.onnx is committed");
+    let (real, spiked) = scores.split_at(30);
+    let highest_real = real.iter().fold(f32::MIN, |a, b| a.max(*b));
+    let lowest_spiked = spiked.iter().fold(f32::MAX, |a, b| a.min(*b));
+    eprintln!("real spectra: {real:?}\nwith the line: {spiked:?}");
+    assert!(lowest_spiked > highest_real, "highest real {highest_real}, lowest with the line {lowest_spiked}");
+}

@@ -3,7 +3,7 @@
 # simulated, run through the whole pipeline (detect, extract, classify) into a private catalogue,
 # and compared with their truth by `dfbs-vo evaluate` (from the catalogue rows).
 #   bash training/evaluate.sh [WORK_DIR]
-# Writes WORK_DIR/evaluation-*.md and prints the ingest timings.
+# Writes WORK_DIR/evaluation-{realistic,balanced,anomalies}.md and prints the ingest timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-/tmp/dfbs-heldout}
@@ -28,7 +28,16 @@ for emulsion in IIF IIaF 103aF; do
   [ -f "$work/balanced/fbs$plate.fits" ] || "$bin" simulate --out "$work/balanced" --quiet --seed $seed --first-plate $plate \
     --size 4096x4096 --mix balanced --density 1800 --emulsion $emulsion
 done
-for set in realistic balanced; do
+# Realistic full-size plates with 50 injected anomalies each (a hot continuum with one strong
+# emission line at an odd wavelength, truth class "anomaly"): are they in the top 1% of
+# anomaly scores?
+i=0
+for emulsion in IIF IIaF 103aF; do
+  seed=$((3201 + i)); plate=$((8201 + i)); i=$((i + 1))
+  [ -f "$work/anomalies/fbs$plate.fits" ] || "$bin" simulate --out "$work/anomalies" --quiet --seed $seed --first-plate $plate \
+    --size full --mix realistic --emulsion $emulsion --limit 18.0 --anomalies 50
+done
+for set in realistic balanced anomalies; do
   /usr/bin/time -f "ingest $set: %e s wall, peak RSS %M kB" "$bin" ingest "$work/$set"/*.fits --replace --workers 1
   args=()
   for truth in "$work/$set"/*.truth.csv; do

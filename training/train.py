@@ -1,4 +1,5 @@
-"""Train the DFBS spectrum classifier and the anomaly autoencoder; export both to ONNX.
+"""Train the DFBS spectrum classifier; export it to ONNX (the anomaly model is
+training/train_anomaly.py).
 
 Offline and reproducible (CI never trains). Data come from our own simulator and our own
 extraction, so training and inference see identical preprocessing:
@@ -6,12 +7,12 @@ extraction, so training and inference see identical preprocessing:
     bash training/make_dataset.sh          # simulate plates, export cutouts (dfbs-vo export-cutouts)
     training/.venv/bin/python training/train.py --data training/data --out models
 
-Inputs of both models (the contract the Rust classify stage follows, see models/README.md):
+Inputs (the contract the Rust classify stage follows, see models/README.md):
   cutout: float32 [N, 1, 160, 50], the pipeline's 2D cutout (inverted, min-max scaled to [0, 1],
           zero-padded, red end at row 0)
   flux:   float32 [N, 136], the 1D spectrum on the DFBS grid divided by its maximum, NaN -> 0
-Outputs: classifier "probabilities" [N, 10] (calibrated: softmax(logits / T), T fitted on the
-validation plates); autoencoder "score" [N] (mean squared reconstruction error of the cutout).
+Output: "probabilities" [N, 10] (calibrated: softmax(logits / T), T fitted on the validation
+plates).
 """
 
 import argparse
@@ -83,36 +84,6 @@ class Calibrated(nn.Module):
 
     def forward(self, cutout, flux):
         return F.softmax(self.model(cutout, flux) / self.temperature, dim=1)
-
-
-class AutoEncoder(nn.Module):
-    """Convolutional autoencoder of the cutouts; its reconstruction error is the anomaly score."""
-
-    def __init__(self):
-        super().__init__()
-        self.encode = nn.Sequential(
-            nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),    # 80 x 25
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),   # 40 x 13
-            nn.Conv2d(32, 8, 3, stride=2, padding=1), nn.ReLU(),    # 20 x 7: the bottleneck
-        )
-        self.decode = nn.Sequential(
-            nn.ConvTranspose2d(8, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),
-        )
-
-    def forward(self, cutout):
-        out = self.decode(self.encode(cutout))
-        return out[:, :, :160, :50]
-
-
-class AnomalyScore(nn.Module):
-    def __init__(self, autoencoder):
-        super().__init__()
-        self.autoencoder = autoencoder
-
-    def forward(self, cutout):
-        return ((self.autoencoder(cutout) - cutout) ** 2).mean(dim=(1, 2, 3))
 
 
 def augment(cutout, flux, generator):
@@ -226,31 +197,12 @@ def main():
     after = expected_calibration_error(F.softmax(logits / temperature, 1).numpy(), validation[2])
     print(f"temperature {temperature:.3f}: validation ECE {before:.4f} -> {after:.4f}")
 
-    # The anomaly autoencoder, on the training cutouts.
-    autoencoder = AutoEncoder()
-    ae_optimiser = torch.optim.Adam(autoencoder.parameters(), lr=2e-3)
-    for epoch in range(8):
-        autoencoder.train()
-        order = torch.randperm(len(lab_t), generator=generator)
-        total = 0.0
-        for i in range(0, len(order), 128):
-            cutout = cut_t[order[i:i + 128]]
-            loss = F.mse_loss(autoencoder(cutout), cutout)
-            ae_optimiser.zero_grad()
-            loss.backward()
-            ae_optimiser.step()
-            total += float(loss) * len(cutout)
-        print(f"autoencoder epoch {epoch + 1}: reconstruction MSE {total / len(order):.5f}", flush=True)
-
     os.makedirs(args.out, exist_ok=True)
     calibrated = Calibrated(model, temperature).eval()
     dummy = (torch.zeros(2, 1, 160, 50), torch.zeros(2, 136))
     torch.onnx.export(calibrated, dummy, os.path.join(args.out, "dfbs-classifier.onnx"), input_names=["cutout", "flux"],
                       output_names=["probabilities"], dynamic_axes={"cutout": {0: "n"}, "flux": {0: "n"}, "probabilities": {0: "n"}},
                       opset_version=17, dynamo=False)
-    scorer = AnomalyScore(autoencoder).eval()
-    torch.onnx.export(scorer, (dummy[0],), os.path.join(args.out, "dfbs-anomaly.onnx"), input_names=["cutout"],
-                      output_names=["score"], dynamic_axes={"cutout": {0: "n"}, "score": {0: "n"}}, opset_version=17, dynamo=False)
     report = {
         "date": datetime.date.today().isoformat(),
         "seed": args.seed,

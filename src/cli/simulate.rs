@@ -113,6 +113,10 @@ pub struct ExportArgs {
     /// Directory for cutouts.npy, flux.npy and labels.csv.
     #[arg(long)]
     out: PathBuf,
+    /// Also export the detections that match no truth object (class `none`): a whole plate as
+    /// the classify stage sees it, for evaluating anomaly scores.
+    #[arg(long)]
+    all: bool,
 }
 
 /// `dfbs-vo export-cutouts`: a training set from simulated plates, through the pipeline's own
@@ -128,7 +132,7 @@ pub fn export_cutouts(args: &ExportArgs) -> Result<ExitCode> {
     let bar = crate::progress::bar(args.plates.len() as u64, "export [{bar:40}] {pos}/{len} plates, eta {eta} {msg}", std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let mut failed = 0;
     for path in &args.plates {
-        match set.add_plate(path, &params) {
+        match set.add_plate(path, &params, args.all) {
             Ok(summary) => bar.set_message(format!("{}: {} of {} labelled", summary.plate, summary.labelled, summary.detections)),
             Err(error) => {
                 failed += 1;

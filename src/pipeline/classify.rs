@@ -1,6 +1,6 @@
-//! The classify stage: the CNN and the anomaly autoencoder (ONNX, trained offline by
-//! training/train.py) run with ONNX Runtime through `ort`, on the cutouts and spectra exactly
-//! as extraction produced them.
+//! The classify stage: the CNN and the anomaly model (ONNX, trained offline by
+//! training/train.py and training/train_anomaly.py) run with ONNX Runtime through `ort`, on the
+//! cutouts and spectra exactly as extraction produced them.
 //!
 //! ONNX Runtime is loaded at run time (`ort`'s `load-dynamic`): from `classify.onnxruntime`, or
 //! ORT_DYLIB_PATH, or the onnxruntime wheel that scripts/install.sh puts into .venv. A missing
@@ -74,10 +74,18 @@ fn load_runtime(path: &Path) -> Result<&'static ort::environment::Environment, C
     result.as_ref().map_err(|message| ClassifyError::RuntimeLoad(path.to_path_buf(), message.clone()))
 }
 
+/// What the anomaly model takes: the spectrum (2.0.0 on, `flux`) or the cutout (the 1.0.0
+/// autoencoder, `cutout`); read from the model's own input name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnomalyInput {
+    Flux,
+    Cutout,
+}
+
 /// The CNN classifier and (optionally) the anomaly model.
 pub struct OnnxClassifier {
     classifier: Mutex<Session>,
-    anomaly: Option<Mutex<Session>>,
+    anomaly: Option<(Mutex<Session>, AnomalyInput)>,
     info: ModelInfo,
     threshold: f32,
     batch: usize,
@@ -114,7 +122,19 @@ impl OnnxClassifier {
         }
         let classifier = session(environment, &model_dir.join("dfbs-classifier.onnx"), threads)?;
         let anomaly_path = model_dir.join("dfbs-anomaly.onnx");
-        let anomaly = if anomaly_path.is_file() { Some(Mutex::new(session(environment, &anomaly_path, threads)?)) } else { None };
+        let anomaly = if anomaly_path.is_file() {
+            let session = session(environment, &anomaly_path, threads)?;
+            let input = match session.inputs().iter().map(|i| i.name()).collect::<Vec<_>>().as_slice() {
+                ["flux"] => AnomalyInput::Flux,
+                ["cutout"] => AnomalyInput::Cutout,
+                names => {
+                    return Err(ClassifyError::Model(anomaly_path, format!("inputs {names:?}: expected one, named \"flux\" or \"cutout\"")));
+                }
+            };
+            Some((Mutex::new(session), input))
+        } else {
+            None
+        };
         Ok(OnnxClassifier { classifier: Mutex::new(classifier), anomaly, info, threshold, batch: batch.max(1) })
     }
 
@@ -140,11 +160,23 @@ impl OnnxClassifier {
             data.chunks(10).map(|c| c.try_into().expect("chunks of 10")).collect::<Vec<[f32; 10]>>()
         };
         let scores = match &self.anomaly {
-            Some(anomaly) => {
-                let cutout = TensorRef::from_array_view((shape, cutouts)).map_err(inference)?;
+            Some((anomaly, input)) => {
                 let mut session = anomaly.lock().map_err(|_| ClassifyError::Inference("an anomaly thread panicked".into()))?;
-                let outputs = session.run(ort::inputs!["cutout" => cutout]).map_err(inference)?;
+                let outputs = match input {
+                    AnomalyInput::Flux => {
+                        let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
+                        session.run(ort::inputs!["flux" => flux])
+                    }
+                    AnomalyInput::Cutout => {
+                        let cutout = TensorRef::from_array_view((shape, cutouts)).map_err(inference)?;
+                        session.run(ort::inputs!["cutout" => cutout])
+                    }
+                }
+                .map_err(inference)?;
                 let (_, data) = outputs["score"].try_extract_tensor::<f32>().map_err(inference)?;
+                if data.len() != n {
+                    return Err(ClassifyError::Inference(format!("{} anomaly scores for {n} spectra", data.len())));
+                }
                 Some(data.to_vec())
             }
             None => None,

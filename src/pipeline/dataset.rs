@@ -164,8 +164,9 @@ impl TrainingSet {
     }
 
     /// Runs extraction on a simulated plate and adds every detection that matches a truth
-    /// object (the truth table `*.truth.csv` beside the scan).
-    pub fn add_plate(&mut self, scan_path: &Path, params: &super::params::PipelineParams) -> Result<ExportSummary, String> {
+    /// object (the truth table `*.truth.csv` beside the scan); with `unmatched`, the other
+    /// detections too, as class `none`.
+    pub fn add_plate(&mut self, scan_path: &Path, params: &super::params::PipelineParams, unmatched: bool) -> Result<ExportSummary, String> {
         let truth_path = scan_path.with_extension("truth.csv");
         let truth_text = std::fs::read_to_string(&truth_path)
             .map_err(|e| format!("{}: {e} (export-cutouts needs the simulator's truth beside each plate)", truth_path.display()))?;
@@ -180,29 +181,36 @@ impl TrainingSet {
         let mut labelled = 0;
         let io = |e: std::io::Error| e.to_string();
         for (detection, matched) in detections.iter().zip(matches) {
-            let Some(t) = matched else { continue };
-            let object = &truth[t];
+            let object = match matched {
+                Some(t) => Some(&truth[t]),
+                None if unmatched => None,
+                None => continue,
+            };
             let flux: Vec<f32> = detection.flux.iter().map(|v| v.unwrap_or(f32::NAN)).collect();
             self.cutouts.push(&detection.cutout).map_err(io)?;
             self.flux.push(&flux).map_err(io)?;
+            let (id, class, subclass, mag_b, distance) = match object {
+                Some(o) => (o.id.as_str(), o.class.as_str(), o.subclass.as_str(), format!("{}", o.mag_b), format!("{:.3}", (detection.x - o.x).hypot(detection.y - o.y))),
+                None => ("", "none", "", String::new(), String::new()),
+            };
             writeln!(
                 self.labels,
-                "{},{},{},{},{},{},{},{},{:.2},{:.2},{:.3}",
+                "{},{},{},{},{},{},{},{},{:.2},{:.2},{}",
                 self.rows,
                 plate,
-                object.id,
-                object.class,
-                object.subclass,
-                object.mag_b,
+                id,
+                class,
+                subclass,
+                mag_b,
                 detection.quality.label(),
                 detection.snr,
                 detection.x,
                 detection.y,
-                (detection.x - object.x).hypot(detection.y - object.y)
+                distance
             )
             .map_err(io)?;
             self.rows += 1;
-            labelled += 1;
+            labelled += usize::from(object.is_some());
         }
         Ok(ExportSummary { plate, detections: detections.len(), labelled })
     }
