@@ -143,6 +143,6 @@ pub fn export_cutouts(args: &ExportArgs) -> Result<ExitCode> {
     }
     bar.finish_and_clear();
     let rows = set.finish()?;
-    eprintln!("{rows} labelled cutouts from {} plate(s) ({failed} failed) written to {}", args.plates.len() - failed, args.out.display());
+    eprintln!("{rows} cutouts from {} plate(s) ({failed} failed) written to {}", args.plates.len() - failed, args.out.display());
     Ok(ExitCode::from(failed.min(100) as u8))
 }

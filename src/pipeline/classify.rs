@@ -74,18 +74,10 @@ fn load_runtime(path: &Path) -> Result<&'static ort::environment::Environment, C
     result.as_ref().map_err(|message| ClassifyError::RuntimeLoad(path.to_path_buf(), message.clone()))
 }
 
-/// What the anomaly model takes: the spectrum (2.0.0 on, `flux`) or the cutout (the 1.0.0
-/// autoencoder, `cutout`); read from the model's own input name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AnomalyInput {
-    Flux,
-    Cutout,
-}
-
 /// The CNN classifier and (optionally) the anomaly model.
 pub struct OnnxClassifier {
     classifier: Mutex<Session>,
-    anomaly: Option<(Mutex<Session>, AnomalyInput)>,
+    anomaly: Option<Mutex<Session>>,
     info: ModelInfo,
     threshold: f32,
     batch: usize,
@@ -124,14 +116,14 @@ impl OnnxClassifier {
         let anomaly_path = model_dir.join("dfbs-anomaly.onnx");
         let anomaly = if anomaly_path.is_file() {
             let session = session(environment, &anomaly_path, threads)?;
-            let input = match session.inputs().iter().map(|i| i.name()).collect::<Vec<_>>().as_slice() {
-                ["flux"] => AnomalyInput::Flux,
-                ["cutout"] => AnomalyInput::Cutout,
-                names => {
-                    return Err(ClassifyError::Model(anomaly_path, format!("inputs {names:?}: expected one, named \"flux\" or \"cutout\"")));
-                }
-            };
-            Some((Mutex::new(session), input))
+            // The contract (models/README.md): one input, the normalised spectrum `flux`. The
+            // 1.0.0 model took the cutout; it ranked noise and is retired.
+            let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+            if names != ["flux"] {
+                let why = format!("inputs {names:?}, expected [\"flux\"] (retrain it with training/train_anomaly.py)");
+                return Err(ClassifyError::Model(anomaly_path, why));
+            }
+            Some(Mutex::new(session))
         } else {
             None
         };
@@ -160,19 +152,10 @@ impl OnnxClassifier {
             data.chunks(10).map(|c| c.try_into().expect("chunks of 10")).collect::<Vec<[f32; 10]>>()
         };
         let scores = match &self.anomaly {
-            Some((anomaly, input)) => {
+            Some(anomaly) => {
+                let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
                 let mut session = anomaly.lock().map_err(|_| ClassifyError::Inference("an anomaly thread panicked".into()))?;
-                let outputs = match input {
-                    AnomalyInput::Flux => {
-                        let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
-                        session.run(ort::inputs!["flux" => flux])
-                    }
-                    AnomalyInput::Cutout => {
-                        let cutout = TensorRef::from_array_view((shape, cutouts)).map_err(inference)?;
-                        session.run(ort::inputs!["cutout" => cutout])
-                    }
-                }
-                .map_err(inference)?;
+                let outputs = session.run(ort::inputs!["flux" => flux]).map_err(inference)?;
                 let (_, data) = outputs["score"].try_extract_tensor::<f32>().map_err(inference)?;
                 if data.len() != n {
                     return Err(ClassifyError::Inference(format!("{} anomaly scores for {n} spectra", data.len())));
