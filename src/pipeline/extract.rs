@@ -11,7 +11,8 @@
 //!   point; its value is the background-subtracted density summed across the trace (a box of
 //!   ±max(2, ⌈2.5 σ_x⌉) columns, at most ±8), interpolated linearly between rows at
 //!   y = y_690 − sign · k. Uncalibrated, as the published spectra are (DFBS.md: arbitrary
-//!   units).
+//!   units). Rows that a hair crosses (dark on both sides of the trace at once) are left out:
+//!   its density would pass for an emission line.
 //! * Cutout: a 140 × 20 crop (rows × columns) starting 5 pixels redward of the red border,
 //!   red end in row 0, of the inverted scan (16383 − value: the spectrum bright on dark),
 //!   min-max scaled to [0, 1] and zero-padded, centred, to 160 × 50 (the earlier CNN's input).
@@ -69,8 +70,8 @@ pub struct Detection {
     /// Visible length along the dispersion (pixels).
     pub length_px: u32,
     /// The 136 bins of the DFBS grid: background-subtracted density summed across the trace;
-    /// None where the bin is off the plate (or its centre pixel masked: plate-holder corner,
-    /// scratch).
+    /// None where the bin is off the plate, its centre pixel masked (plate-holder corner,
+    /// scratch) or its row crossed by a hair.
     pub flux: Vec<Option<f32>>,
     /// CNN input, CUTOUT_ROWS × CUTOUT_COLUMNS row-major, red end at the top.
     pub cutout: Vec<f32>,
@@ -102,6 +103,62 @@ fn row_sum(band: &BandImage, r: i64, c0: i64, c1: i64, centre: i64) -> Option<f3
     Some(sum)
 }
 
+/// Rows (band rows, from `first` to `last`) where something crosses the trace: a hair or other
+/// dark streak lying across the dispersion. Its density adds to the trace's and would pass for
+/// an emission line (the anomaly score ranked hair-crossed stars above real oddities). Such a
+/// streak shows on both sides of the trace at once, where a spectrum shows nothing: a row is
+/// crossed when, within ±`CROSS_ROWS` of it, the mean ΔD of the 3 columns just outside the
+/// extraction box (from 2 to 4 columns beyond it) rises above its level along the trace on the
+/// left and on the right, each by `CROSS_SIGMA` of its noise. The level is the higher of the
+/// medians 5-12 rows before and after, so a neighbour's red border (a step) or a halo (slow)
+/// does not count; a neighbour on one side only never does.
+fn crossed_rows(band: &BandImage, first: i64, last: i64, c0: i64, c1: i64) -> Vec<bool> {
+    const CROSS_SIGMA: f32 = 5.0;
+    const CROSS_ROWS: i64 = 5;
+    const LEVEL_NEAR: i64 = 5;
+    const LEVEL_FAR: i64 = 12;
+    let n = (last - first + 1).max(0) as usize;
+    let pad = CROSS_ROWS + LEVEL_FAR;
+    let side = |from: i64, r: i64| -> Option<f32> {
+        if r < 0 || r as usize >= band.rows || from < 0 || from + 2 >= band.width as i64 {
+            return None;
+        }
+        let values: Vec<f32> =
+            (from..from + 3).filter(|c| band.is_valid(*c as usize, r as usize)).map(|c| band.delta_at(c as usize, r as usize)).collect();
+        (values.len() == 3).then(|| values.iter().sum::<f32>() / 3.0)
+    };
+    let rows: Vec<i64> = (first - pad..=last + pad).collect();
+    let series = |from: i64| -> Vec<Option<f32>> { rows.iter().map(|r| side(from, *r)).collect() };
+    let (left, right) = (series(c0 - 4), series(c1 + 2));
+    let limit = CROSS_SIGMA * band.sigma / 3f32.sqrt();
+    let median = |values: &[Option<f32>]| -> Option<f32> {
+        let mut v: Vec<f32> = values.iter().flatten().copied().collect();
+        if v.len() < 4 {
+            return None;
+        }
+        v.sort_by(f32::total_cmp);
+        Some(v[v.len() / 2])
+    };
+    // Excess of a side over its level along the trace, at index i of `rows`.
+    let excess = |values: &[Option<f32>], i: usize| -> bool {
+        let (near, far) = (LEVEL_NEAR as usize, LEVEL_FAR as usize);
+        let (Some(v), true) = (values[i], i >= far && i + far < values.len()) else { return false };
+        let before = median(&values[i - far..=i - near]);
+        let after = median(&values[i + near..=i + far]);
+        match (before, after) {
+            (Some(a), Some(b)) => v - a.max(b) > limit,
+            _ => false,
+        }
+    };
+    let high_left: Vec<bool> = (0..rows.len()).map(|i| excess(&left, i)).collect();
+    let high_right: Vec<bool> = (0..rows.len()).map(|i| excess(&right, i)).collect();
+    let near = |flags: &[bool], i: usize| flags[i - CROSS_ROWS as usize..=i + CROSS_ROWS as usize].iter().any(|f| *f);
+    (0..n).map(|k| {
+        let i = k + pad as usize;
+        near(&high_left, i) && near(&high_right, i)
+    }).collect()
+}
+
 /// Builds the detection of a trace found in a band (quality still Ok: flags are set once all
 /// detections are known).
 fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) -> Option<Detection> {
@@ -117,7 +174,14 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
     let centre = fit.x.round() as i64;
     let (c0, c1) = (centre - half, centre + half);
     let plate_rows = band.plate_height as f64;
-    // Spectrum on the grid.
+    // Spectrum on the grid; rows crossed by a hair or streak are left out (None).
+    let row_of_bin = |k: f64| y690 - sign * k - 1.0 - band.first_row as f64;
+    let (first, last) = {
+        let (a, b) = (row_of_bin(0.0), row_of_bin((GRID_BINS - 1) as f64));
+        (a.min(b).floor() as i64, a.max(b).ceil() as i64 + 1)
+    };
+    let crossed = crossed_rows(band, first, last, c0, c1);
+    let is_crossed = |r: i64| r >= first && r <= last && crossed[(r - first) as usize];
     let flux: Vec<Option<f32>> = (0..GRID_BINS)
         .map(|k| {
             let y = y690 - sign * k as f64;
@@ -127,6 +191,9 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
             }
             let r = image_row - band.first_row as f64;
             let (r0, t) = (r.floor() as i64, (r - r.floor()) as f32);
+            if is_crossed(r0) || t > 0.0 && is_crossed(r0 + 1) {
+                return None;
+            }
             let a = row_sum(band, r0, c0, c1, centre)?;
             if t == 0.0 {
                 return Some(a);
@@ -521,6 +588,46 @@ mod tests {
             assert!(at(10, 25) < 0.3 && at(30, 25) > 0.7 && at(30, 18) < 0.3, "{red_end:?}");
             assert_eq!(at(5, 25), 0.0, "padding");
         }
+    }
+
+    #[test]
+    fn rows_a_hair_crosses_are_left_out_and_others_kept() {
+        // The synthetic trace (red end +y, 690 nm at y 250.4) crossed by a nearly horizontal
+        // hair (density 0.3, 1.5 rows wide, 0.15 rows per column) at y ≈ 200, i.e. about 50
+        // bins blueward of 690 nm; and a neighbour trace 6 columns to the right (one side only).
+        let (width, height) = (60, 420);
+        let (x, y690) = (30.3, 250.4);
+        let clean = synthetic(width, height, x, y690, RedEnd::PlusY);
+        let with = |hair: bool, neighbour: bool| -> Vec<Option<f32>> {
+            let mut pixels = clean.clone();
+            for r in 0..height {
+                for c in 0..width {
+                    let (px, py) = (c as f64 + 1.0, r as f64 + 1.0);
+                    let mut extra = 0.0;
+                    if hair {
+                        let centre = 200.0 + 0.15 * (px - x);
+                        extra += 0.3 * (-0.5 * ((py - centre) / 0.75).powi(2)).exp();
+                    }
+                    if neighbour && py < 240.0 && py > 120.0 {
+                        extra += 0.2 * (-0.5 * ((px - x - 6.0) / 0.8).powi(2)).exp();
+                    }
+                    let density = -(pixels[r * width + c] as f64 / 16383.0).log10() + extra;
+                    pixels[r * width + c] = (16383.0 * 10f64.powf(-density)) as f32;
+                }
+            }
+            let found = detect_and_extract(&mut MemorySource { width, height, values: &pixels }, &PipelineParams::default()).unwrap();
+            let trace = found.iter().min_by(|a, b| (a.x - x).abs().total_cmp(&(b.x - x).abs())).unwrap();
+            assert!((trace.x - x).abs() < 0.3, "{}", trace.x);
+            trace.flux.clone()
+        };
+        let plain = with(false, false);
+        assert!(plain.iter().take(120).all(Option::is_some));
+        let crossed = with(true, false);
+        let missing: Vec<usize> = (0..120).filter(|k| crossed[*k].is_none()).collect();
+        assert!(!missing.is_empty() && missing.iter().all(|k| (44..=57).contains(k)), "{missing:?}");
+        assert!(missing.len() <= 12, "{missing:?}");
+        let beside = with(false, true);
+        assert!(beside.iter().take(120).all(Option::is_some), "a neighbour on one side is no hair");
     }
 
     #[test]

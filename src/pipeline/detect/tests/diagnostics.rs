@@ -22,7 +22,8 @@ fn diagnose_misses() {
     println!("{}", e.table());
     let band = BandImage::prepare(sim.pixels.clone(), sim.plate.width, 0, sim.plate.height, &params).unwrap();
     let boxes = crate::pipeline::detect::candidate_boxes(&band, &params);
-    let matched = |o: &SimObject| detections.iter().any(|d| (d.x - o.x).hypot(d.y - o.y) < 3.0);
+    let radius = std::env::var("DFBS_MATCH_PX").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let matched = |o: &SimObject| detections.iter().any(|d| (d.x - o.x).hypot(d.y - o.y) < radius);
     for o in &sim.objects {
         let max_mag: f64 = std::env::var("DFBS_MAXMAG").ok().and_then(|s| s.parse().ok()).unwrap_or(sim.plate.limiting_mag);
         if o.bbox.is_none() || o.clipped || o.mag_b > sim.plate.limiting_mag.min(max_mag) || matched(o) {
@@ -103,6 +104,10 @@ fn border_fates() {
                 if reason == "secondary sharpness" {
                     let sharp: f64 = text.split_whitespace().nth(2).and_then(|w| w.trim_end_matches(',').parse().ok()).unwrap_or(-9.0);
                     reason = format!("secondary sharpness {:.1}", (sharp * 10.0).floor() / 10.0);
+                }
+                if reason == "step" {
+                    let sigma: f64 = text.split_whitespace().nth(1).and_then(|w| w.parse().ok()).unwrap_or(-9.0);
+                    reason = format!("step {:.1} sigma", (sigma * 2.0).floor() / 2.0);
                 }
                 if reason == "core" {
                     // core N, tail T, knot K: bucket the core and whether the tail was there.
