@@ -119,25 +119,35 @@ fn crossed_rows(band: &BandImage, first: i64, last: i64, c0: i64, c1: i64) -> Ve
     const LEVEL_FAR: i64 = 12;
     let n = (last - first + 1).max(0) as usize;
     let pad = CROSS_ROWS + LEVEL_FAR;
+    // Mean ΔD of columns from..from+2 in band row r (None unless all three are there).
     let side = |from: i64, r: i64| -> Option<f32> {
         if r < 0 || r as usize >= band.rows || from < 0 || from + 2 >= band.width as i64 {
             return None;
         }
-        let values: Vec<f32> =
-            (from..from + 3).filter(|c| band.is_valid(*c as usize, r as usize)).map(|c| band.delta_at(c as usize, r as usize)).collect();
-        (values.len() == 3).then(|| values.iter().sum::<f32>() / 3.0)
+        let r = r as usize;
+        (from as usize..from as usize + 3)
+            .map(|c| band.is_valid(c, r).then(|| band.delta_at(c, r)))
+            .sum::<Option<f32>>()
+            .map(|sum| sum / 3.0)
     };
-    let rows: Vec<i64> = (first - pad..=last + pad).collect();
-    let series = |from: i64| -> Vec<Option<f32>> { rows.iter().map(|r| side(from, *r)).collect() };
+    let series = |from: i64| -> Vec<Option<f32>> { (first - pad..=last + pad).map(|r| side(from, r)).collect() };
     let (left, right) = (series(c0 - 4), series(c1 + 2));
     let limit = CROSS_SIGMA * band.sigma / 3f32.sqrt();
+    // Median of the values present in a window of LEVEL_FAR − LEVEL_NEAR + 1 rows (on the
+    // stack: this runs for every row of every trace).
     let median = |values: &[Option<f32>]| -> Option<f32> {
-        let mut v: Vec<f32> = values.iter().flatten().copied().collect();
-        if v.len() < 4 {
+        let mut buffer = [0.0f32; (LEVEL_FAR - LEVEL_NEAR + 1) as usize];
+        let mut count = 0;
+        for v in values.iter().flatten() {
+            buffer[count] = *v;
+            count += 1;
+        }
+        if count < 4 {
             return None;
         }
-        v.sort_by(f32::total_cmp);
-        Some(v[v.len() / 2])
+        let present = &mut buffer[..count];
+        present.sort_unstable_by(f32::total_cmp);
+        Some(present[count / 2])
     };
     // Excess of a side over its level along the trace, at index i of `rows`.
     let excess = |values: &[Option<f32>], i: usize| -> bool {
@@ -150,8 +160,8 @@ fn crossed_rows(band: &BandImage, first: i64, last: i64, c0: i64, c1: i64) -> Ve
             _ => false,
         }
     };
-    let high_left: Vec<bool> = (0..rows.len()).map(|i| excess(&left, i)).collect();
-    let high_right: Vec<bool> = (0..rows.len()).map(|i| excess(&right, i)).collect();
+    let high_left: Vec<bool> = (0..left.len()).map(|i| excess(&left, i)).collect();
+    let high_right: Vec<bool> = (0..right.len()).map(|i| excess(&right, i)).collect();
     let near = |flags: &[bool], i: usize| flags[i - CROSS_ROWS as usize..=i + CROSS_ROWS as usize].iter().any(|f| *f);
     (0..n).map(|k| {
         let i = k + pad as usize;

@@ -51,23 +51,18 @@ impl SimPlate {
         MemorySource { width: self.plate.width, height: self.plate.height, values: &self.pixels }
     }
 
-    /// The plate's parameters; DFBS_PARAMS="name=value,..." overrides numeric ones (tuning).
+    /// The plate's parameters; DFBS_PARAMS="name=value,..." overrides some (tuning).
     pub fn params(&self) -> PipelineParams {
         let mut params = PipelineParams::for_plate(self.plate.red_end, self.plate.anchor_offset_px);
-        if let Ok(overrides) = std::env::var("DFBS_PARAMS") {
-            let mut json = serde_json::to_value(&params).unwrap();
-            for pair in overrides.split(',').filter(|p| !p.is_empty()) {
-                let (name, value) = pair.split_once('=').expect("DFBS_PARAMS: name=value");
-                assert!(json.get(name).is_some(), "DFBS_PARAMS: no parameter {name}");
-                json[name] = serde_json::from_str(value).unwrap();
-            }
-            let object = json.as_object().unwrap();
+        for pair in std::env::var("DFBS_PARAMS").unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').expect("DFBS_PARAMS: name=value");
             macro_rules! set {
-                ($($field:ident),*) => {$(
-                    if let Some(v) = object.get(stringify!($field)) {
-                        params.$field = serde_json::from_value(v.clone()).unwrap();
+                ($($field:ident),*) => {
+                    match name {
+                        $(stringify!($field) => params.$field = value.parse().expect("DFBS_PARAMS: a number"),)*
+                        _ => panic!("DFBS_PARAMS: no tunable parameter {name}"),
                     }
-                )*};
+                };
             }
             set!(edge_sigma, step_sigma, min_border_separation, secondary_step_ratio, secondary_sharpness,
                  fallback_box_sigma, fallback_strictness, min_core_length, min_core_aspect, max_tilt,
@@ -97,6 +92,12 @@ impl BandSource for SceneSource<'_> {
 }
 
 mod diagnostics;
+
+/// Match radius (pixels) of truth and detections: 3, or DFBS_MATCH_PX (the catalogue's
+/// evaluation matches within 3″, 1.95 px).
+pub(crate) fn match_radius_px() -> f64 {
+    std::env::var("DFBS_MATCH_PX").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0)
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Evaluation {
@@ -170,11 +171,9 @@ impl Evaluation {
             }
             out
         };
+        let radius = match_radius_px();
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
         for (i, d) in detections.iter().enumerate() {
-            // 3 px; DFBS_MATCH_PX sets another (the catalogue's evaluation matches within 3″,
-            // 1.9 px).
-            let radius = std::env::var("DFBS_MATCH_PX").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
             for (dist, j) in near(d.x, d.y, radius) {
                 pairs.push((dist, i, j));
             }

@@ -21,8 +21,9 @@
 //!      27-42 px from the previous border on the same line (the rise from that spectrum's
 //!      480-505 nm minimum to its 440-455 nm blue peak) unless brighter than it;
 //!    * the shape of a spectrum: a core (border to half the red level) of `min_core_length`;
-//!      cores under 12 px (under 10, or inside another trace) must be followed by the rest of a spectrum (a declining tail, or for
-//!      an emission-line object such as a planetary nebula a second knot 12-45 px on) — dust
+//!      cores under 10 px (under 12 inside another trace) must be followed by the rest of a
+//!      spectrum (a declining tail, or for an emission-line object such as a planetary nebula
+//!      a second knot 12-45 px on) — dust
 //!      grains are short and nothing follows them; the core at least `min_core_aspect` times
 //!      the trace's width (dust is round); no drift of the centre in x between the two halves
 //!      of the core (`max_tilt`: spectra run along y, hairs and scratches at any angle);

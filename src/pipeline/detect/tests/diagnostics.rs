@@ -22,7 +22,7 @@ fn diagnose_misses() {
     println!("{}", e.table());
     let band = BandImage::prepare(sim.pixels.clone(), sim.plate.width, 0, sim.plate.height, &params).unwrap();
     let boxes = crate::pipeline::detect::candidate_boxes(&band, &params);
-    let radius = std::env::var("DFBS_MATCH_PX").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let radius = match_radius_px();
     let matched = |o: &SimObject| detections.iter().any(|d| (d.x - o.x).hypot(d.y - o.y) < radius);
     for o in &sim.objects {
         let max_mag: f64 = std::env::var("DFBS_MAXMAG").ok().and_then(|s| s.parse().ok()).unwrap_or(sim.plate.limiting_mag);
