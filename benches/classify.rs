@@ -5,13 +5,15 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dfbs_vo::pipeline::classify::{find_runtime, OnnxClassifier};
+use dfbs_vo::pipeline::classify::{find_runtime, ClassifyOptions, OnnxClassifier};
 use dfbs_vo::pipeline::plate::{Classifier, ClassifierInput};
 
 fn inference(c: &mut Criterion) {
     let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let runtime = find_runtime("", project).expect("ONNX Runtime (run scripts/install.sh)");
-    let classifier = OnnxClassifier::load(&runtime, &project.join("models"), 0.8, 2, 256).expect("the committed model");
+    // As the pipeline runs it, with the plate's class mix estimated (pipeline::priors).
+    let options = ClassifyOptions { threshold: 0.8, threads: 2, batch: 256, adapt_priors: true };
+    let classifier = OnnxClassifier::load(&runtime, &project.join("models"), options).expect("the committed model");
     // Cutouts shaped like real ones: a bright vertical trace on a dark, zero-padded frame.
     let n = 1024;
     let mut cutouts = vec![vec![0.0f32; 160 * 50]; n];

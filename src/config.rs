@@ -77,6 +77,8 @@ pub struct ClassifyConfig {
     pub threads: usize,
     pub batch: usize,
     pub onnxruntime: String,
+    /// Adapt the class probabilities to each plate's class mix (pipeline::priors).
+    pub adapt_priors: bool,
 }
 
 /// Whether tables are fetched from URLs given in UPLOAD.

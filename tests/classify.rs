@@ -53,6 +53,17 @@ fn ingest_classifies_and_classify_reclassifies() {
     assert!(fields[5].parse::<usize>().unwrap() >= 5, "a balanced plate gives many classes: {summary}");
     let provenance = query(&data, "SELECT ingest_params->'classifier'->>'name' FROM dfbs.plates WHERE plateid = 'fbs7700'");
     assert_eq!(provenance, "dfbs-cnn");
+    // The probabilities were adapted to the plate's own class mix (pipeline::priors), which the
+    // provenance records: a balanced plate, so no class holds most of it.
+    let adapted = query(
+        &data,
+        "SELECT ingest_params->'classifier'->>'adapt_priors',          (SELECT sum(value::float8) FROM jsonb_each_text(ingest_params->'classifier'->'class_mix')),          (SELECT max(value::float8) FROM jsonb_each_text(ingest_params->'classifier'->'class_mix'))          FROM dfbs.plates WHERE plateid = 'fbs7700'",
+    );
+    let fields: Vec<&str> = adapted.split('|').collect();
+    assert!(total >= dfbs_vo::pipeline::priors::MIN_SPECTRA, "{total} spectra: too few to estimate a class mix");
+    assert_eq!(fields[0], "true", "{adapted}");
+    let (sum, largest): (f64, f64) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    assert!((sum - 1.0).abs() < 1e-3 && largest < 0.5, "{adapted}");
     // A re-ingest classifies at once (the model is installed).
     run(dfbs_vo(&data).arg("ingest").arg(&scan).arg("--replace").output());
     assert_eq!(query(&data, "SELECT count(*) = count(class_prob) FROM dfbs.spectra"), "t");
@@ -81,12 +92,13 @@ fn a_missing_runtime_is_a_clear_error() {
 /// (550 nm, three bins wide, twice the spectrum's peak) score higher than any of them.
 #[test]
 fn an_unexplained_emission_line_raises_the_anomaly_score() {
-    use dfbs_vo::pipeline::classify::{find_runtime, normalise_flux, OnnxClassifier};
+    use dfbs_vo::pipeline::classify::{find_runtime, normalise_flux, ClassifyOptions, OnnxClassifier};
     use dfbs_vo::pipeline::extract::{CUTOUT_COLUMNS, CUTOUT_ROWS};
     use dfbs_vo::pipeline::wavelength::{pixel_offset, GRID_BINS};
     let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let runtime = find_runtime("", project).expect("ONNX Runtime in .venv (scripts/install.sh)");
-    let classifier = OnnxClassifier::load(&runtime, &project.join("models"), 0.8, 1, 64).unwrap();
+    let options = ClassifyOptions { threshold: 0.8, threads: 1, batch: 64, adapt_priors: false };
+    let classifier = OnnxClassifier::load(&runtime, &project.join("models"), options).unwrap();
     let paths: Vec<std::path::PathBuf> = std::fs::read_dir(project.join("tests/data/dfbs-spectra-fbs1163"))
         .unwrap()
         .map(|e| e.unwrap().path())

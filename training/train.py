@@ -219,9 +219,12 @@ def main():
     }
     with open(os.path.join(args.out, "training-report.json"), "w") as f:
         json.dump(report, f, indent=1)
-    # What the Rust classify stage reads: name, version and the output order of the classes.
+    # What the Rust classify stage reads: name, version, the output order of the classes, and the
+    # class prior the probabilities answer to: uniform, as the loss is weighted inversely to class
+    # frequency (the classify stage re-weights them to each plate's class mix, pipeline::priors).
     with open(os.path.join(args.out, "dfbs-classifier.json"), "w") as f:
-        json.dump({"name": "dfbs-cnn", "version": args.version, "classes": CLASSES, "temperature": temperature,
+        json.dump({"name": "dfbs-cnn", "version": args.version, "classes": CLASSES,
+                   "training_prior": [1.0 / len(CLASSES)] * len(CLASSES), "temperature": temperature,
                    "inputs": {"cutout": [None, 1, 160, 50], "flux": [None, 136]}, "outputs": {"probabilities": [None, 10]},
                    "anomaly_model": "dfbs-anomaly.onnx", "trained": report["date"]}, f, indent=1)
     print("wrote", args.out)

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::pipeline::classify::{find_runtime, OnnxClassifier};
+use crate::pipeline::classify::{find_runtime, ClassifyOptions, OnnxClassifier};
 use crate::pipeline::extract::cutouts_at;
 use crate::pipeline::fits::PlateScan;
 use crate::pipeline::plate::{params_for, Classifier, ClassifierInput};
@@ -34,13 +34,13 @@ pub struct ClassifyArgs {
 pub fn load_classifier(config: &Config, model_dir: Option<&Path>, threshold: Option<f32>) -> Result<OnnxClassifier> {
     let runtime = find_runtime(&config.classify.onnxruntime, &config.project_dir)?;
     let dir = model_dir.map(Path::to_path_buf).unwrap_or_else(|| config.resolve(&config.classify.model_dir));
-    Ok(OnnxClassifier::load(
-        &runtime,
-        &dir,
-        threshold.unwrap_or(config.classify.threshold),
-        config.classify.threads,
-        config.classify.batch,
-    )?)
+    let options = ClassifyOptions {
+        threshold: threshold.unwrap_or(config.classify.threshold),
+        threads: config.classify.threads,
+        batch: config.classify.batch,
+        adapt_priors: config.classify.adapt_priors,
+    };
+    Ok(OnnxClassifier::load(&runtime, &dir, options)?)
 }
 
 /// The installed classifier, if the model directory holds one; an error (not a silent skip)
@@ -111,6 +111,6 @@ async fn classify_plate(
         cutouts.iter().zip(&fluxes).map(|(cutout, flux)| ClassifierInput { cutout, flux }).collect();
     let classes = tokio::task::block_in_place(|| classifier.classify(&inputs)).map_err(|e| anyhow::anyhow!(e))?;
     let specids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    crate::pipeline::catalogue::update_classes(client, plate, &specids, &classes, &classifier.describe()).await?;
+    crate::pipeline::catalogue::update_classes(client, plate, &specids, &classes, &classifier.provenance(&classes)).await?;
     Ok(specids.len())
 }

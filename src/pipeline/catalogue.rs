@@ -240,7 +240,7 @@ pub async fn update_classes(
     plate: &str,
     specids: &[String],
     classes: &[Classification],
-    model: &(String, String),
+    provenance: &serde_json::Value,
 ) -> Result<u64, tokio_postgres::Error> {
     let transaction = client.transaction().await?;
     transaction
@@ -279,11 +279,10 @@ pub async fn update_classes(
             &[&plate],
         )
         .await?;
-    let provenance = serde_json::json!({ "name": model.0, "version": model.1 });
     transaction
         .execute(
             "UPDATE dfbs.plates SET ingest_params = jsonb_set(ingest_params, '{classifier}', $2) WHERE plateid = $1",
-            &[&plate, &provenance],
+            &[&plate, provenance],
         )
         .await?;
     transaction.commit().await?;

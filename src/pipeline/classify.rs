@@ -25,6 +25,23 @@ pub struct ModelInfo {
     pub version: String,
     /// Output order of the probabilities; must be the catalogue's class labels.
     pub classes: Vec<String>,
+    /// The class prior the probabilities answer to (the training's effective class mix). Absent:
+    /// uniform, as training/train.py weights the loss inversely to class frequency.
+    #[serde(default)]
+    pub training_prior: Option<Vec<f64>>,
+}
+
+impl ModelInfo {
+    /// The training prior, checked: ten positive fractions, normalised.
+    fn prior(&self) -> Result<[f64; 10], String> {
+        let Some(prior) = &self.training_prior else { return Ok([0.1; 10]) };
+        let prior: [f64; 10] = prior.as_slice().try_into().map_err(|_| format!("training_prior has {} values, not 10", prior.len()))?;
+        if prior.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
+            return Err(format!("training_prior {prior:?} must be positive"));
+        }
+        let total: f64 = prior.iter().sum();
+        Ok(prior.map(|p| p / total))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +98,22 @@ pub struct OnnxClassifier {
     info: ModelInfo,
     threshold: f32,
     batch: usize,
+    /// The training prior, when the probabilities are adapted to each plate's class mix
+    /// (pipeline::priors); None keeps the model's probabilities as they are.
+    adapt_from: Option<[f64; 10]>,
+}
+
+/// How the classify stage runs (the `[classify]` configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct ClassifyOptions {
+    /// A label is kept when the top probability reaches this.
+    pub threshold: f32,
+    /// ONNX Runtime threads per session.
+    pub threads: usize,
+    /// Spectra per inference batch.
+    pub batch: usize,
+    /// Adapt the probabilities to each plate's class mix (pipeline::priors).
+    pub adapt_priors: bool,
 }
 
 fn session(environment: &ort::environment::Environment, path: &Path, threads: usize) -> Result<Session, ClassifyError> {
@@ -99,7 +132,8 @@ fn session(environment: &ort::environment::Environment, path: &Path, threads: us
 impl OnnxClassifier {
     /// Loads `dfbs-classifier.onnx` (+ `.json`) and, when present, `dfbs-anomaly.onnx` from
     /// `model_dir`.
-    pub fn load(runtime: &Path, model_dir: &Path, threshold: f32, threads: usize, batch: usize) -> Result<OnnxClassifier, ClassifyError> {
+    pub fn load(runtime: &Path, model_dir: &Path, options: ClassifyOptions) -> Result<OnnxClassifier, ClassifyError> {
+        let ClassifyOptions { threshold, threads, batch, adapt_priors } = options;
         let environment = load_runtime(runtime)?;
         let info_path = model_dir.join("dfbs-classifier.json");
         let info: ModelInfo = std::fs::read_to_string(&info_path)
@@ -112,6 +146,7 @@ impl OnnxClassifier {
                 format!("classes {:?} are not the catalogue's {:?} in that order", info.classes, expected),
             ));
         }
+        let training_prior = info.prior().map_err(|why| ClassifyError::Model(info_path.clone(), why))?;
         let classifier = session(environment, &model_dir.join("dfbs-classifier.onnx"), threads)?;
         let anomaly_path = model_dir.join("dfbs-anomaly.onnx");
         let anomaly = if anomaly_path.is_file() {
@@ -127,7 +162,8 @@ impl OnnxClassifier {
         } else {
             None
         };
-        Ok(OnnxClassifier { classifier: Mutex::new(classifier), anomaly, info, threshold, batch: batch.max(1) })
+        let adapt_from = adapt_priors.then_some(training_prior);
+        Ok(OnnxClassifier { classifier: Mutex::new(classifier), anomaly, info, threshold, batch: batch.max(1), adapt_from })
     }
 
     pub fn info(&self) -> &ModelInfo {
@@ -196,8 +232,11 @@ pub fn normalise_flux(flux: &[Option<f32>], out: &mut Vec<f32>) {
 }
 
 impl Classifier for OnnxClassifier {
+    /// `inputs` are one plate's spectra: with `adapt_priors` their probabilities are adapted to
+    /// the plate's class mix, estimated from them.
     fn classify(&self, inputs: &[ClassifierInput<'_>]) -> Result<Vec<Classification>, String> {
-        let mut result = Vec::with_capacity(inputs.len());
+        let mut probabilities = Vec::with_capacity(inputs.len());
+        let mut scores = Vec::with_capacity(inputs.len());
         let mut cutouts = Vec::new();
         let mut fluxes = Vec::new();
         for chunk in inputs.chunks(self.batch) {
@@ -216,16 +255,45 @@ impl Classifier for OnnxClassifier {
                 cutouts.extend_from_slice(input.cutout);
                 normalise_flux(input.flux, &mut fluxes);
             }
-            let (probabilities, scores) = self.infer(&cutouts, &fluxes).map_err(|e| e.to_string())?;
-            for (i, p) in probabilities.into_iter().enumerate() {
-                result.push(self.classification(p, scores.as_ref().map(|s| s[i])));
+            let (batch_probabilities, batch_scores) = self.infer(&cutouts, &fluxes).map_err(|e| e.to_string())?;
+            match batch_scores {
+                Some(s) => scores.extend(s.into_iter().map(Some)),
+                None => scores.extend(std::iter::repeat_n(None, batch_probabilities.len())),
             }
+            probabilities.extend(batch_probabilities);
         }
-        Ok(result)
+        if let Some(training) = &self.adapt_from {
+            super::priors::adapt(&mut probabilities, training);
+        }
+        Ok(probabilities.into_iter().zip(scores).map(|(p, score)| self.classification(p, score)).collect())
     }
 
     fn describe(&self) -> (String, String) {
         (self.info.name.clone(), self.info.version.clone())
+    }
+
+    /// Name, version, and whether the probabilities were adapted to the plate's class mix,
+    /// with that mix (the mean of the adapted probabilities: the EM estimate without its
+    /// pseudo-counts), by class label.
+    fn provenance(&self, classes: &[Classification]) -> serde_json::Value {
+        let mut value = serde_json::json!({
+            "name": self.info.name,
+            "version": self.info.version,
+            "adapt_priors": self.adapt_from.is_some() && classes.len() >= super::priors::MIN_SPECTRA,
+        });
+        let rows: Vec<&[f32; 10]> = classes.iter().filter_map(|c| c.class_probabilities.as_ref()).filter(|p| p.iter().all(|v| v.is_finite())).collect();
+        if !rows.is_empty() {
+            let mix: serde_json::Map<String, serde_json::Value> = ObjectClass::ALL
+                .iter()
+                .enumerate()
+                .map(|(k, class)| {
+                    let mean = rows.iter().map(|p| p[k] as f64).sum::<f64>() / rows.len() as f64;
+                    (class.label().to_string(), serde_json::json!((mean * 1e5).round() / 1e5))
+                })
+                .collect();
+            value["class_mix"] = serde_json::Value::Object(mix);
+        }
+        value
     }
 }
 

@@ -14,3 +14,4 @@ pub mod detect;
 pub mod extract;
 pub mod params;
 pub mod plate;
+pub mod priors;

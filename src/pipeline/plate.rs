@@ -19,8 +19,13 @@ use crate::sim::plate::RedEnd;
 /// in here). It sees exactly what extraction produced (the 2D cutout and the 1D spectrum).
 pub trait Classifier: Send + Sync {
     fn classify(&self, inputs: &[ClassifierInput<'_>]) -> Result<Vec<Classification>, String>;
-    /// Name and version, recorded in the plate's provenance.
+    /// Name and version.
     fn describe(&self) -> (String, String);
+    /// What the plate's provenance records of the classification of `classes` (its spectra).
+    fn provenance(&self, _classes: &[Classification]) -> serde_json::Value {
+        let (name, version) = self.describe();
+        serde_json::json!({ "name": name, "version": version })
+    }
 }
 
 /// What the classifier sees of one spectrum: the extraction's 2D cutout (160 x 50) and 1D
@@ -236,9 +241,8 @@ pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, 
         Some(classifier) => {
             let inputs: Vec<ClassifierInput> = detections.iter().map(ClassifierInput::of).collect();
             let classes = classifier.classify(&inputs).map_err(|e| format!("{}: classification failed: {e}", path.display()))?;
-            let (name, version) = classifier.describe();
             if let Some(object) = plate.ingest_params.as_object_mut() {
-                object.insert("classifier".into(), serde_json::json!({ "name": name, "version": version }));
+                object.insert("classifier".into(), classifier.provenance(&classes));
             }
             classes
         }
