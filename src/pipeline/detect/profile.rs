@@ -248,3 +248,66 @@ impl Column {
         Walker { values, step: self.blue_step }
     }
 }
+
+/// The straight line the light of a trace follows over band rows `rows` (any order): the
+/// centroid of the positive ΔD within ±2 columns of `x` in each row, fitted by least squares as
+/// x = a + s·r. Returns (a, s), or None with fewer than 6 rows with light.
+pub(super) fn light_line(band: &BandImage, x: f64, rows: impl Iterator<Item = isize>) -> Option<(f64, f64)> {
+    let c0 = x.round() as i64;
+    let mut points = Vec::new();
+    for r in rows {
+        if r < 0 || r as usize >= band.rows {
+            continue;
+        }
+        let (mut sum, mut moment) = (0.0f64, 0.0f64);
+        for c in (c0 - 2..=c0 + 2).filter(|c| *c >= 0 && (*c as usize) < band.width) {
+            if band.is_valid(c as usize, r as usize) {
+                let v = band.delta_at(c as usize, r as usize).max(0.0) as f64;
+                sum += v;
+                moment += v * c as f64;
+            }
+        }
+        if sum > 0.0 {
+            points.push((r as f64, moment / sum));
+        }
+    }
+    if points.len() < 6 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let (mr, mx) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let srr: f64 = points.iter().map(|p| (p.0 - mr).powi(2)).sum();
+    let srx: f64 = points.iter().map(|p| (p.0 - mr) * (p.1 - mx)).sum();
+    let slope = if srr > 0.0 { srx / srr } else { 0.0 };
+    Some((mx - slope * mr, slope))
+}
+
+/// Light along the line x = a + s·r: per band row, the sum of ΔD over the 3 columns centred on
+/// the line; None where the row is outside the band or masked.
+pub(super) fn light_along(band: &BandImage, line: (f64, f64), rows: impl Iterator<Item = isize>) -> Vec<Option<f32>> {
+    rows.map(|r| {
+        if r < 0 || r as usize >= band.rows {
+            return None;
+        }
+        let c = (line.0 + line.1 * r as f64).round() as i64;
+        let mut sum = 0.0f32;
+        for k in c - 1..=c + 1 {
+            if k < 0 || k as usize >= band.width || !band.is_valid(k as usize, r as usize) {
+                return None;
+            }
+            sum += band.delta_at(k as usize, r as usize);
+        }
+        Some(sum)
+    })
+    .collect()
+}
+
+/// Median of the values present (None when fewer than half are).
+pub(super) fn median_present(values: &[Option<f32>]) -> Option<f32> {
+    let mut present: Vec<f32> = values.iter().flatten().copied().collect();
+    if present.len() * 2 < values.len() || present.is_empty() {
+        return None;
+    }
+    present.sort_by(f32::total_cmp);
+    Some(present[present.len() / 2])
+}

@@ -47,7 +47,7 @@ use crate::pipeline::params::PipelineParams;
 use crate::pipeline::wavelength::pixel_offset;
 
 use super::image::BandImage;
-use super::profile::{cross_profile, fit_edge, half_crossing, smooth, Column, Walker, EDGE_ARM, PROFILE_PAD};
+use super::profile::{cross_profile, fit_edge, half_crossing, light_along, light_line, median_present, smooth, Column, Walker, EDGE_ARM, PROFILE_PAD};
 
 /// A box (band coordinates, inclusive) that may hold one or more traces.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +87,11 @@ const SHORT_CORE: f64 = 12.0;
 /// Cores at least this long (pixels) pass without a tail when not inside another trace: on
 /// simulated plates, borders with cores of 10-11 px and no tail were true 24 times out of 31.
 const TAIL_FREE_CORE: f64 = 10.0;
+
+/// A border whose light along its line 3-13 and 14-24 rows redward is within this factor of its
+/// core's is a line stepping between pixel columns (a hair along the dispersion), not a
+/// spectrum's end.
+const RIDGE_CONTINUATION: f32 = 0.8;
 
 /// Finds the traces in a box. `strictness` scales the significance thresholds (1 normally,
 /// lower in the seeded search).
@@ -313,6 +318,27 @@ pub fn find_traces_logged(
                 }
                 _ => {
                     note!("row {at_row}: no half profiles");
+                    continue;
+                }
+            }
+        }
+        // A red border is a step in the light along the trace's own ridge. Where the light goes
+        // on redward at the level of the core, evenly, along a line continuing the trace, the
+        // "border" is only that line stepping from one pixel column to the next: a hair lying
+        // within a few degrees of the dispersion, which the tilt test cannot see over a short
+        // core (on a held-out plate one such hair gave 13 false spectra). The light of a
+        // neighbouring spectrum redward is not even: it has its own red part and border.
+        let core_rows = || (2..=core.clamp(2, 20)).map(row_of);
+        if let Some(line) = light_line(band, x, core_rows()) {
+            let level = |rows: &mut dyn Iterator<Item = isize>| median_present(&light_along(band, line, rows));
+            let core_level = level(&mut core_rows());
+            let near = level(&mut (3..=13).map(|k| row_of(-k)));
+            let far = level(&mut (14..=24).map(|k| row_of(-k)));
+            if let (Some(core_level), Some(near), Some(far)) = (core_level, near, far) {
+                let row_noise = band.sigma * 3f32.sqrt();
+                let even = |v: f32| v >= RIDGE_CONTINUATION * core_level && v <= core_level / RIDGE_CONTINUATION;
+                if even(near) && even(far) && core_level > 4.0 * row_noise {
+                    note!("row {at_row}: the light goes on redward along its line ({near:.3}, {far:.3} vs {core_level:.3} in the core)");
                     continue;
                 }
             }
