@@ -312,6 +312,18 @@ mod tests {
     }
 
     #[test]
+    fn the_training_prior_is_checked_and_defaults_to_uniform() {
+        let info = |prior: &str| -> ModelInfo {
+            serde_json::from_str(&format!(r#"{{"name": "m", "version": "1", "classes": []{prior}}}"#)).unwrap()
+        };
+        assert_eq!(info("").prior().unwrap(), [0.1; 10]);
+        let given = info(r#", "training_prior": [2, 2, 2, 2, 2, 2, 2, 2, 2, 2]"#).prior().unwrap();
+        assert!(given.iter().all(|p| (p - 0.1).abs() < 1e-12), "normalised: {given:?}");
+        assert!(info(r#", "training_prior": [0.5, 0.5]"#).prior().unwrap_err().contains("2 values"));
+        assert!(info(r#", "training_prior": [0, 1, 1, 1, 1, 1, 1, 1, 1, 1]"#).prior().unwrap_err().contains("positive"));
+    }
+
+    #[test]
     fn a_missing_runtime_is_explained() {
         let dir = tempfile::tempdir().unwrap();
         let message = find_runtime("/nonexistent/libonnxruntime.so", dir.path()).unwrap_err().to_string();
