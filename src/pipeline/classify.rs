@@ -279,7 +279,7 @@ impl Classifier for OnnxClassifier {
         let mut value = serde_json::json!({
             "name": self.info.name,
             "version": self.info.version,
-            "adapt_priors": self.adapt_from.is_some() && classes.len() >= super::priors::MIN_SPECTRA,
+            "adapt_priors": self.adapt_from.is_some() && super::priors::can_adapt(classes.len()),
         });
         let rows: Vec<&[f32; 10]> = classes.iter().filter_map(|c| c.class_probabilities.as_ref()).filter(|p| p.iter().all(|v| v.is_finite())).collect();
         if !rows.is_empty() {

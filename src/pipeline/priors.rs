@@ -66,10 +66,15 @@ pub fn estimate<const N: usize>(probabilities: &[[f32; N]], training: &[f64; N])
     prior
 }
 
+/// Whether a plate of `spectra` spectra has enough of them to estimate its class mix.
+pub fn can_adapt(spectra: usize) -> bool {
+    spectra >= MIN_SPECTRA
+}
+
 /// Adapts one plate's posteriors to its own class mix in place; returns the estimated mix, or
 /// None when the plate has too few spectra to estimate it (the probabilities are then kept).
 pub fn adapt<const N: usize>(probabilities: &mut [[f32; N]], training: &[f64; N]) -> Option<[f64; N]> {
-    if probabilities.len() < MIN_SPECTRA {
+    if !can_adapt(probabilities.len()) {
         return None;
     }
     let prior = estimate(probabilities, training);

@@ -282,30 +282,29 @@ pub(super) fn light_line(band: &BandImage, x: f64, rows: impl Iterator<Item = is
     Some((mx - slope * mr, slope))
 }
 
-/// Light along the line x = a + s·r: per band row, the sum of ΔD over the 3 columns centred on
-/// the line; None where the row is outside the band or masked.
-pub(super) fn light_along(band: &BandImage, line: (f64, f64), rows: impl Iterator<Item = isize>) -> Vec<Option<f32>> {
-    rows.map(|r| {
-        if r < 0 || r as usize >= band.rows {
-            return None;
-        }
-        let c = (line.0 + line.1 * r as f64).round() as i64;
-        let mut sum = 0.0f32;
-        for k in c - 1..=c + 1 {
-            if k < 0 || k as usize >= band.width || !band.is_valid(k as usize, r as usize) {
+/// Median light along the line x = a + s·r over band rows `rows`: per row, the sum of ΔD over
+/// the 3 columns centred on the line. None when fewer than half the rows are in the band and
+/// unmasked.
+pub(super) fn median_light_along(band: &BandImage, line: (f64, f64), rows: impl Iterator<Item = isize>) -> Option<f32> {
+    let mut total = 0;
+    let mut present: Vec<f32> = rows
+        .inspect(|_| total += 1)
+        .filter_map(|r| {
+            if r < 0 || r as usize >= band.rows {
                 return None;
             }
-            sum += band.delta_at(k as usize, r as usize);
-        }
-        Some(sum)
-    })
-    .collect()
-}
-
-/// Median of the values present (None when fewer than half are).
-pub(super) fn median_present(values: &[Option<f32>]) -> Option<f32> {
-    let mut present: Vec<f32> = values.iter().flatten().copied().collect();
-    if present.len() * 2 < values.len() || present.is_empty() {
+            let c = (line.0 + line.1 * r as f64).round() as i64;
+            let mut sum = 0.0f32;
+            for k in c - 1..=c + 1 {
+                if k < 0 || k as usize >= band.width || !band.is_valid(k as usize, r as usize) {
+                    return None;
+                }
+                sum += band.delta_at(k as usize, r as usize);
+            }
+            Some(sum)
+        })
+        .collect();
+    if present.is_empty() || present.len() * 2 < total {
         return None;
     }
     present.sort_by(f32::total_cmp);

@@ -47,7 +47,7 @@ use crate::pipeline::params::PipelineParams;
 use crate::pipeline::wavelength::pixel_offset;
 
 use super::image::BandImage;
-use super::profile::{cross_profile, fit_edge, half_crossing, light_along, light_line, median_present, smooth, Column, Walker, EDGE_ARM, PROFILE_PAD};
+use super::profile::{cross_profile, fit_edge, half_crossing, light_line, median_light_along, smooth, Column, Walker, EDGE_ARM, PROFILE_PAD};
 
 /// A box (band coordinates, inclusive) that may hold one or more traces.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -330,10 +330,9 @@ pub fn find_traces_logged(
         // neighbouring spectrum redward is not even: it has its own red part and border.
         let core_rows = || (2..=core.clamp(2, 20)).map(row_of);
         if let Some(line) = light_line(band, x, core_rows()) {
-            let level = |rows: &mut dyn Iterator<Item = isize>| median_present(&light_along(band, line, rows));
-            let core_level = level(&mut core_rows());
-            let near = level(&mut (3..=13).map(|k| row_of(-k)));
-            let far = level(&mut (14..=24).map(|k| row_of(-k)));
+            let core_level = median_light_along(band, line, core_rows());
+            let near = median_light_along(band, line, (3..=13).map(|k| row_of(-k)));
+            let far = median_light_along(band, line, (14..=24).map(|k| row_of(-k)));
             if let (Some(core_level), Some(near), Some(far)) = (core_level, near, far) {
                 let row_noise = band.sigma * 3f32.sqrt();
                 let even = |v: f32| v >= RIDGE_CONTINUATION * core_level && v <= core_level / RIDGE_CONTINUATION;
