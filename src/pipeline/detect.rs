@@ -15,6 +15,7 @@
 //! (re-exported here).
 
 pub mod contour;
+pub mod deblend;
 pub mod image;
 pub mod profile;
 pub mod trace;
@@ -238,7 +239,14 @@ fn peak_windows(profile: &[f32], a: usize, b: usize, half: usize, out: &mut Vec<
 /// The traces of a band: every candidate box searched (in parallel; results in box order).
 pub fn band_traces(band: &BandImage, params: &PipelineParams) -> Vec<TraceFit> {
     let boxes = candidate_boxes(band, params);
-    boxes.par_iter().flat_map_iter(|b| find_traces(band, b, params, 1.0)).collect()
+    boxes
+        .par_iter()
+        .flat_map_iter(|b| {
+            let mut found = find_traces(band, b, params, 1.0);
+            deblend::deblend(band, b, &mut found, params);
+            found
+        })
+        .collect()
 }
 
 #[cfg(test)]

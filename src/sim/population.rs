@@ -282,7 +282,7 @@ pub fn inject_anomalies(plate: &PlateSpec, objects: &mut Vec<SimObject>, count: 
 
 /// An object of `template` and magnitude `mag_b` at anchor (x, y): its sky position, colour,
 /// image size, exposure profile and visible box.
-fn place_object(plate: &PlateSpec, number: u32, template: Template, mag_b: f64, x: f64, y: f64) -> SimObject {
+pub(crate) fn place_object(plate: &PlateSpec, number: u32, template: Template, mag_b: f64, x: f64, y: f64) -> SimObject {
     let limit_exposure = limit_row_exposure(plate);
     let sigma_seeing = plate.seeing_fwhm_px / 2.3548;
     let pixel_arcsec = plate.wcs.pixel_scale_arcsec();

@@ -65,7 +65,11 @@ pub fn density(value: f32) -> f32 {
 }
 
 /// Coarse median grid of the background density, interpolated bilinearly between cell centres.
+#[derive(Clone)]
 pub struct BackgroundGrid {
+    /// Where position (0, 0) of [`BackgroundGrid::at`] lies on the grid's own band (columns,
+    /// rows): zero, except for the grid of a window cut from a band.
+    origin: (f64, f64),
     cell: usize,
     nx: usize,
     ny: usize,
@@ -136,7 +140,7 @@ impl BackgroundGrid {
                 }
             }
         }
-        Some(BackgroundGrid { cell, nx, ny, width, rows, values: grid.into_iter().map(|v| v.unwrap_or(0.0)).collect() })
+        Some(BackgroundGrid { origin: (0.0, 0.0), cell, nx, ny, width, rows, values: grid.into_iter().map(|v| v.unwrap_or(0.0)).collect() })
     }
 
     /// Cell-index coordinate of pixel position p along an axis of `n` cells: where p lies
@@ -164,15 +168,20 @@ impl BackgroundGrid {
 
     /// Background density at band position (c, r) (fractional allowed).
     pub fn at(&self, c: f64, r: f64) -> f32 {
-        let (i0, i1, s) = self.axis(c, self.nx, self.width);
-        let (j0, j1, t) = self.axis(r, self.ny, self.rows);
+        let (i0, i1, s) = self.axis(c + self.origin.0, self.nx, self.width);
+        let (j0, j1, t) = self.axis(r + self.origin.1, self.ny, self.rows);
         let v = |i: usize, j: usize| self.values[j * self.nx + i];
         let top = v(i0, j0) * (1.0 - s) + v(i1, j0) * s;
         let bottom = v(i0, j1) * (1.0 - s) + v(i1, j1) * s;
         top * (1.0 - t) + bottom * t
     }
 
-    /// Fills `out` with the background of band row r.
+    /// The same grid for a window of its band whose first column and row are (c0, r0).
+    pub fn window(&self, c0: usize, r0: usize) -> BackgroundGrid {
+        BackgroundGrid { origin: (self.origin.0 + c0 as f64, self.origin.1 + r0 as f64), ..self.clone() }
+    }
+
+    /// Fills `out` with the background of band row r (of an unshifted grid).
     fn row(&self, r: usize, columns: &[(usize, usize, f32)], out: &mut [f32]) {
         let (j0, j1, t) = self.axis(r as f64, self.ny, self.rows);
         let line: Vec<f32> = (0..self.nx)
@@ -233,6 +242,29 @@ impl BandImage {
         let sigma = robust_sigma(sample_valid(&delta, &valid, 7))?.max(1e-4);
         mask_bright_defects(&mut delta, &mut valid, width, rows, -params.bright_defect_sigma * sigma);
         Some(BandImage { width, rows, first_row, plate_height, scan, delta, valid, background, sigma })
+    }
+
+    /// A copy of columns c0..=c1 and rows r0..=r1 (band coordinates, inside the band) as a band
+    /// of its own, without the scan values: for searches on a modified image (deblending).
+    pub fn window(&self, c0: usize, c1: usize, r0: usize, r1: usize) -> BandImage {
+        let (width, rows) = (c1 - c0 + 1, r1 - r0 + 1);
+        let mut delta = Vec::with_capacity(width * rows);
+        let mut valid = Vec::with_capacity(width * rows);
+        for r in r0..=r1 {
+            delta.extend_from_slice(&self.delta[r * self.width + c0..=r * self.width + c1]);
+            valid.extend_from_slice(&self.valid[r * self.width + c0..=r * self.width + c1]);
+        }
+        BandImage {
+            width,
+            rows,
+            first_row: self.first_row + r0,
+            plate_height: self.plate_height,
+            scan: Vec::new(),
+            delta,
+            valid,
+            background: self.background.window(c0, r0),
+            sigma: self.sigma,
+        }
     }
 
     #[inline]
@@ -458,7 +490,7 @@ mod tests {
             scan: vec![1.0; width * rows],
             delta: vec![0.25; width * rows],
             valid: vec![1; width * rows],
-            background: BackgroundGrid { cell: 64, nx: 1, ny: 1, width, rows, values: vec![0.0] },
+            background: BackgroundGrid { origin: (0.0, 0.0), cell: 64, nx: 1, ny: 1, width, rows, values: vec![0.0] },
             sigma: 0.01,
         };
         let blurred = band.blurred(&PipelineParams::default());

@@ -507,6 +507,51 @@ fn hairs_along_the_dispersion_are_not_spectra() {
     assert!(found.len() <= hairs.len(), "{} detections on {} hairs: {positions:?}", found.len(), hairs.len());
 }
 
+/// Faint stars 2-3 px beside stars 3 magnitudes brighter, their red borders 25 px inside the
+/// bright ones' light: the search alone misses them (or places them 2 px toward the bright one),
+/// the deblending finds them, and adds nothing else.
+#[test]
+fn faint_traces_beside_bright_ones_are_deblended() {
+    use crate::pipeline::detect::image::BandImage;
+    use crate::pipeline::detect::trace::find_traces;
+    use crate::sim::random::SimRng;
+    use crate::sim::templates::{ObjectClass, Template};
+    let options = SimulateOptions { size: (700, 900), seed: 6, density: 1e-6, ..Default::default() };
+    let plate = PlateSpec::draw(&options, 0);
+    let sign = plate.red_end.sign();
+    let mut objects = Vec::new();
+    for (n, x) in [100.0, 220.0, 340.0, 460.0, 580.0].into_iter().enumerate() {
+        let mut rng = SimRng::from_parts(&[7, n as u64]);
+        let template = Template::draw(ObjectClass::NormalStar, &mut rng);
+        let offset = if n % 2 == 0 { 2.4 } else { -2.8 };
+        objects.push(population::place_object(&plate, 2 * n as u32 + 1, template.clone(), 14.0, x, 400.0));
+        objects.push(population::place_object(&plate, 2 * n as u32 + 2, template, 17.0, x + offset, 400.0 - sign * 25.0));
+    }
+    let scene = PlateScene::new(&plate, &objects, &[]);
+    let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
+    let params = PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px);
+    let band = BandImage::prepare(pixels.clone(), plate.width, 0, plate.height, &params).unwrap();
+    let boxes = super::candidate_boxes(&band, &params);
+    let near = |o: &SimObject, x: f64, y: f64| (o.x - x).hypot(o.y - y) < 1.5;
+    let faint: Vec<&SimObject> = objects.iter().filter(|o| o.mag_b > 16.0).collect();
+    let plain: Vec<_> = boxes.iter().flat_map(|b| find_traces(&band, b, &params, 1.0)).collect();
+    let anchor = |t: &super::TraceFit| (t.x + 1.0, t.y690 + 1.0 - sign * plate.anchor_offset_px);
+    let found_plain = faint.iter().filter(|o| plain.iter().any(|t| near(o, anchor(t).0, anchor(t).1))).count();
+    assert!(found_plain <= 1, "the plain search found {found_plain} of the 5 faint stars");
+    let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
+    let detections = detect_and_extract(&mut source, &params).unwrap();
+    let found = faint.iter().filter(|o| detections.iter().any(|d| near(o, d.x, d.y))).count();
+    assert!(found >= 4, "deblending found {found} of the 5 faint stars");
+    // Whatever else is found was found by the plain search too (the deblending adds nothing).
+    let added: Vec<(f64, f64)> = detections
+        .iter()
+        .filter(|d| !objects.iter().any(|o| near(o, d.x, d.y)))
+        .filter(|d| !plain.iter().any(|t| (anchor(t).0 - d.x).hypot(anchor(t).1 - d.y) < 0.5))
+        .map(|d| (d.x, d.y))
+        .collect();
+    assert!(added.is_empty(), "false detections from the deblending {added:?}");
+}
+
 #[test]
 fn bands_rendered_on_demand_give_the_same_result() {
     let sim = SimPlate::new((400, 900), 21, RedEnd::PlusY);

@@ -161,3 +161,83 @@ fn diagnose_region() {
         println!("defect {:?} {:?}", f.kind, f.bbox());
     }
 }
+
+/// The traces the deblending adds, true or false, with what tells them apart (run with
+/// --ignored --nocapture; DFBS_SEEDS chooses the 2048² plates).
+#[test]
+#[ignore]
+fn deblended_traces() {
+    use crate::pipeline::detect::deblend::deblend;
+    use crate::pipeline::detect::image::BandImage;
+    use crate::pipeline::detect::trace::find_traces;
+    let seeds: Vec<u64> = std::env::var("DFBS_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 2]);
+    for seed in seeds {
+        let sim = SimPlate::with_mix((2048, 2048), seed, RedEnd::PlusY, Mix::Realistic);
+        let params = sim.params();
+        let band = BandImage::prepare(sim.pixels.clone(), sim.plate.width, 0, sim.plate.height, &params).unwrap();
+        for b in crate::pipeline::detect::candidate_boxes(&band, &params) {
+            let found = find_traces(&band, &b, &params, 1.0);
+            let mut all = found.clone();
+            deblend(&band, &b, &mut all, &params);
+            for t in all.iter().filter(|t| !found.contains(t)) {
+                let near = |o: &SimObject, x: f64, y690: f64| (o.y - 1.0 + 8.0 - y690).hypot(o.x - 1.0 - x) <= 1.95;
+                let truth = sim.objects.iter().find(|o| o.bbox.is_some() && near(o, t.x, t.y690));
+                let parent = found.iter().max_by(|p, q| p.step.total_cmp(&q.step)).unwrap();
+                let fate = match truth {
+                    None => "FALSE",
+                    Some(o) if found.iter().any(|f| near(o, f.x, f.y690)) => "DUP  ",
+                    Some(_) => "NEW  ",
+                };
+                println!(
+                    "DEBLEND {fate} seed {seed} x {:.1} y {:.1} snr {:.1} core {:.0} step {:.4} sx {:.2} | parent dx {:+.2} dy {:+.1} step ratio {:.1} snr {:.0} core {:.0} | {}",
+                    t.x, t.y690, t.step_snr, t.core_length, t.step, t.sigma_x,
+                    t.x - parent.x, t.y690 - parent.y690, parent.step / t.step, parent.step_snr, parent.core_length,
+                    truth.map(|o| format!("{} B {:.2}", o.template.class.label(), o.mag_b)).unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+/// The boxes of a FITS plate (DFBS_FITS) near DFBS_X, DFBS_Y (FITS pixels) with what the search
+/// and the deblending saw there (run with --ignored --nocapture).
+#[test]
+#[ignore]
+fn deblend_at_fits() {
+    use crate::pipeline::detect::deblend::deblend;
+    use crate::pipeline::detect::image::BandImage;
+    use crate::pipeline::detect::trace::find_traces_logged;
+    let number = |name: &str| -> f64 { std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0) };
+    let path = std::env::var("DFBS_FITS").expect("DFBS_FITS");
+    let (x, y) = (number("DFBS_X"), number("DFBS_Y"));
+    let mut scan = crate::pipeline::fits::PlateScan::open(std::path::Path::new(&path)).unwrap();
+    let params = crate::pipeline::plate::params_for(&scan.header, &PipelineParams::default());
+    let plan = crate::pipeline::detect::plan_bands(scan.height, &params);
+    let band_plan = plan.iter().find(|p| (p.core.0..p.core.1).contains(&(y as usize - 1))).unwrap();
+    let (first, rows) = (band_plan.read.0, band_plan.read.1 - band_plan.read.0);
+    let mut values = Vec::new();
+    scan.read_rows(first, rows, &mut values).unwrap();
+    let band = BandImage::prepare(values, scan.width, first, scan.height, &params).unwrap();
+    for b in crate::pipeline::detect::candidate_boxes(&band, &params) {
+        let (bx, by) = (x - 1.0, y - 1.0 - first as f64);
+        if bx < b.c0 as f64 - 8.0 || bx > b.c1 as f64 + 8.0 || by < b.r0 as f64 - 30.0 || by > b.r1 as f64 + 30.0 {
+            continue;
+        }
+        let mut log = Vec::new();
+        let found = find_traces_logged(&band, &b, &params, 1.0, Some(&mut log));
+        for line in log {
+            println!("   {line}");
+        }
+        for t in &found {
+            println!("FOUND x {:.2} y690 {:.2} (FITS y {:.1}) snr {:.1} core {} step {:.4}", t.x + 1.0, t.y690 + first as f64 + 1.0, t.y690 + first as f64 + 1.0, t.step_snr, t.core_length, t.step);
+        }
+        let mut all = found.clone();
+        deblend(&band, &b, &mut all, &params);
+        for t in all.iter().filter(|t| !found.contains(t)) {
+            println!("HIDDEN x {:.2} y690 {:.2} snr {:.1} core {} step {:.4} sx {:.2}", t.x + 1.0, t.y690 + first as f64 + 1.0, t.step_snr, t.core_length, t.step, t.sigma_x);
+        }
+    }
+}
