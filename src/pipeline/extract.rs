@@ -23,7 +23,7 @@
 use rayon::prelude::*;
 
 use super::detect::image::{BandImage, SCAN_MAX};
-use super::detect::trace::{find_traces, CandidateBox, TraceFit};
+use super::detect::trace::{find_traces, CandidateBox, Residual, TraceFit};
 use super::detect::{band_traces, plan_bands, read_band, BandSource};
 use super::params::PipelineParams;
 use super::wavelength::{GRID_BINS, RED_BORDER_TO_690_PIXELS};
@@ -172,8 +172,20 @@ fn crossed_rows(band: &BandImage, first: i64, last: i64, c0: i64, c1: i64) -> Ve
 /// Builds the detection of a trace found in a band (quality still Ok: flags are set once all
 /// detections are known).
 fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) -> Option<Detection> {
+    if let Some(Residual(window)) = &fit.residual {
+        // Found on a deblended window: extracted there, in its coordinates.
+        let local = TraceFit {
+            x: fit.x - (window.first_column - band.first_column) as f64,
+            y690: fit.y690 - (window.first_row - band.first_row) as f64,
+            residual: None,
+            ..fit.clone()
+        };
+        return build_detection(window, &local, params);
+    }
     let sign = params.sign();
-    let x = fit.x + 1.0;
+    // FITS x within this image's columns, and on the plate.
+    let local_x = fit.x + 1.0;
+    let x = band.first_column as f64 + local_x;
     let y690 = band.first_row as f64 + fit.y690 + 1.0;
     if !(x.is_finite() && y690.is_finite()) {
         return None;
@@ -226,10 +238,10 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
     let bbox = [
         ((x - across).round() as i64).max(1),
         (ya.round() as i64).max(1),
-        ((x + across).round() as i64).min(band.width as i64),
+        ((x + across).round() as i64).min(band.plate_width as i64),
         (yb.round() as i64).min(band.plate_height as i64),
     ];
-    let cutout = cutout(&band.scan, band.width, band.first_row, x, red_border_y, sign);
+    let cutout = cutout(&band.scan, band.width, band.first_row, local_x, red_border_y, sign);
     Some(Detection {
         x,
         y: anchor_y,

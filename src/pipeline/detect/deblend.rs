@@ -17,13 +17,15 @@
 
 use super::image::BandImage;
 use super::profile::{light_line, PROFILE_PAD};
-use super::trace::{find_traces, CandidateBox, TraceFit};
+use super::trace::{find_traces, CandidateBox, Residual, TraceFit};
 use crate::pipeline::params::PipelineParams;
 
 /// Traces whose red border is at least this significant (step S/N) are modelled and subtracted.
 const MODEL_MIN_SNR: f64 = 15.0;
 /// Columns modelled either side of a trace's centre column (saturated traces are broad).
 const MODEL_HALF: i64 = 8;
+/// Rows the extraction reads blueward of a red border (spectrum bins and cutout).
+const EXTRACTION_ROWS: usize = 145;
 /// Columns kept either side of the box in the window (the profiles reach 3 columns beyond a
 /// trace, the centroids 5).
 const WINDOW_MARGIN: usize = 10;
@@ -79,14 +81,70 @@ pub fn deblend(band: &BandImage, cbox: &CandidateBox, found: &mut Vec<TraceFit>,
         return;
     }
     modelled.sort_by(|a, b| b.step.total_cmp(&a.step));
+    // Twice: the second time the fractions of the subtracted traces are measured away from the
+    // rows of the traces the first search found beside them (whose light would otherwise be
+    // taken for theirs and subtracted with them).
+    let (mut window, mut accepted) = search_residual(band, cbox, &modelled, &[], params);
+    if !accepted.is_empty() {
+        let (second_window, second) = search_residual(band, cbox, &modelled, &accepted, params);
+        if !second.is_empty() {
+            (window, accepted) = (second_window, second);
+        }
+    }
+    if accepted.is_empty() {
+        return;
+    }
+    // Their spectra and cutouts come from the window, without the subtracted light.
+    window.rescan();
+    let residual = Residual(std::sync::Arc::new(window));
+    let same = |a: &TraceFit, b: &TraceFit| (a.x - b.x).hypot(a.y690 - b.y690) < SAME_TRACE;
+    for mut trace in accepted {
+        trace.residual = Some(residual.clone());
+        match found.iter_mut().find(|f| same(f, &trace)) {
+            Some(before) => *before = trace,
+            None => found.push(trace),
+        }
+    }
+}
+
+/// Subtracts the `modelled` traces from a window around the box (their fractions measured away
+/// from the rows of `beside`) and searches it: the window and the traces found there that are
+/// not what the model left of the subtracted ones (band coordinates).
+fn search_residual(
+    band: &BandImage,
+    cbox: &CandidateBox,
+    modelled: &[TraceFit],
+    beside: &[TraceFit],
+    params: &PipelineParams,
+) -> (BandImage, Vec<TraceFit>) {
     let c0 = cbox.c0.saturating_sub(WINDOW_MARGIN);
     let c1 = (cbox.c1 + WINDOW_MARGIN).min(band.width - 1);
-    let r0 = cbox.r0.saturating_sub(PROFILE_PAD);
-    let r1 = (cbox.r1 + PROFILE_PAD).min(band.rows - 1);
+    // Rows: the profiles' padding, and on the blue side the whole extraction (spectrum and
+    // cutout reach 140 rows blueward of a border).
+    let (red_pad, blue_pad) = (PROFILE_PAD, PROFILE_PAD.max(EXTRACTION_ROWS));
+    let (before, after) = if params.sign() > 0.0 { (blue_pad, red_pad) } else { (red_pad, blue_pad) };
+    let r0 = cbox.r0.saturating_sub(before);
+    let r1 = (cbox.r1 + after).min(band.rows - 1);
     let mut window = band.window(c0, c1, r0, r1);
-    modelled.retain(|trace| subtract_trace(&mut window, trace.x - c0 as f64));
-    if modelled.is_empty() {
-        return;
+    let blue = -params.sign();
+    let mut subtracted = Vec::new();
+    for trace in modelled {
+        // Rows holding the light of a trace found beside this one.
+        let mut excluded = vec![false; window.rows];
+        for other in beside.iter().filter(|o| (o.x - trace.x).abs() <= MODEL_REACH) {
+            for k in -4..=other.length.ceil() as i64 + 4 {
+                let r = (other.y690 + blue * k as f64).round() as i64 - r0 as i64;
+                if r >= 0 && (r as usize) < window.rows {
+                    excluded[r as usize] = true;
+                }
+            }
+        }
+        if subtract_trace(&mut window, trace.x - c0 as f64, &excluded) {
+            subtracted.push(trace);
+        }
+    }
+    if subtracted.is_empty() {
+        return (window, Vec::new());
     }
     let inner = CandidateBox {
         c0: cbox.c0 - c0,
@@ -98,23 +156,21 @@ pub fn deblend(band: &BandImage, cbox: &CandidateBox, found: &mut Vec<TraceFit>,
         significance: 0.0,
     };
     let same = |a: &TraceFit, b: &TraceFit| (a.x - b.x).hypot(a.y690 - b.y690) < SAME_TRACE;
+    let mut accepted = Vec::new();
     for mut trace in find_traces(&window, &inner, params, 1.0) {
         trace.x += c0 as f64;
         trace.y690 += r0 as f64;
         let trusted = trace.core_length < ENDLESS_CORE
-            && modelled.iter().all(|m| {
+            && subtracted.iter().all(|m| {
                 let offset = (trace.x - m.x).abs();
                 let error = if (trace.y690 - m.y690).abs() <= BORDER_ROWS { BORDER_MODEL_ERROR } else { MODEL_ERROR };
                 !same(&trace, m) && offset >= MIN_OFFSET && (offset > MODEL_REACH || trace.step >= error * m.step)
             });
-        if !trusted {
-            continue;
-        }
-        match found.iter_mut().find(|f| same(f, &trace)) {
-            Some(before) => *before = trace,
-            None => found.push(trace),
+        if trusted {
+            accepted.push(trace);
         }
     }
+    (window, accepted)
 }
 
 /// Whether the light of the trace runs along one pixel column: the model holds only then (the end
@@ -146,9 +202,10 @@ fn saturated(band: &BandImage, trace: &TraceFit, params: &PipelineParams) -> boo
     })
 }
 
-/// Subtracts the trace centred at window column `x` (model A(r)·f_c, see the module's text);
-/// false when it is not bright in enough rows to be measured.
-fn subtract_trace(window: &mut BandImage, x: f64) -> bool {
+/// Subtracts the trace centred at window column `x` (model A(r)·f_c, see the module's text),
+/// its fractions measured in the rows not `excluded` (where enough of them remain); false when it
+/// is not bright in enough rows to be measured.
+fn subtract_trace(window: &mut BandImage, x: f64, excluded: &[bool]) -> bool {
     let width = window.width as i64;
     let centre = x.round() as i64;
     if centre < 1 || centre + 1 >= width {
@@ -165,9 +222,13 @@ fn subtract_trace(window: &mut BandImage, x: f64) -> bool {
         })
         .collect();
     let limit = BRIGHT_ROW_SIGMA * window.sigma * 3f32.sqrt();
-    let bright: Vec<usize> = (0..window.rows).filter(|&r| amplitude[r] > limit).collect();
+    let mut bright: Vec<usize> = (0..window.rows).filter(|&r| amplitude[r] > limit).collect();
     if bright.len() < MIN_MODEL_ROWS {
         return false;
+    }
+    let clean: Vec<usize> = bright.iter().copied().filter(|&r| !excluded[r]).collect();
+    if clean.len() >= MIN_MODEL_ROWS {
+        bright = clean;
     }
     for c in (centre - MODEL_HALF).max(0)..=(centre + MODEL_HALF).min(width - 1) {
         let c = c as usize;

@@ -39,6 +39,11 @@ pub struct BandImage {
     pub rows: usize,
     /// Image row (0-based) of band row 0; FITS y = first_row + r + 1.
     pub first_row: usize,
+    /// Image column (0-based) of band column 0: 0 for a band, where a window of one starts
+    /// otherwise; FITS x = first_column + c + 1.
+    pub first_column: usize,
+    /// Columns of the whole scan.
+    pub plate_width: usize,
     /// Rows of the whole scan.
     pub plate_height: usize,
     /// The scan values as read (for cutouts).
@@ -241,11 +246,12 @@ impl BandImage {
         });
         let sigma = robust_sigma(sample_valid(&delta, &valid, 7))?.max(1e-4);
         mask_bright_defects(&mut delta, &mut valid, width, rows, -params.bright_defect_sigma * sigma);
-        Some(BandImage { width, rows, first_row, plate_height, scan, delta, valid, background, sigma })
+        Some(BandImage { width, rows, first_row, first_column: 0, plate_width: width, plate_height, scan, delta, valid, background, sigma })
     }
 
     /// A copy of columns c0..=c1 and rows r0..=r1 (band coordinates, inside the band) as a band
-    /// of its own, without the scan values: for searches on a modified image (deblending).
+    /// of its own, without the scan values (see [`BandImage::rescan`]): for searches on a
+    /// modified image (deblending).
     pub fn window(&self, c0: usize, c1: usize, r0: usize, r1: usize) -> BandImage {
         let (width, rows) = (c1 - c0 + 1, r1 - r0 + 1);
         let mut delta = Vec::with_capacity(width * rows);
@@ -258,6 +264,8 @@ impl BandImage {
             width,
             rows,
             first_row: self.first_row + r0,
+            first_column: self.first_column + c0,
+            plate_width: self.plate_width,
             plate_height: self.plate_height,
             scan: Vec::new(),
             delta,
@@ -265,6 +273,21 @@ impl BandImage {
             background: self.background.window(c0, r0),
             sigma: self.sigma,
         }
+    }
+
+    /// Scan values from the (modified) densities: value = 16383 · 10^(−(ΔD + background)); masked
+    /// pixels are NaN.
+    pub fn rescan(&mut self) {
+        self.scan = (0..self.rows * self.width)
+            .map(|index| {
+                let (r, c) = (index / self.width, index % self.width);
+                if self.valid[index] == 0 {
+                    return f32::NAN;
+                }
+                let density = self.delta[index] + self.background.at(c as f64, r as f64);
+                SCAN_MAX * 10f32.powf(-density)
+            })
+            .collect();
     }
 
     #[inline]
@@ -486,6 +509,8 @@ mod tests {
             width,
             rows,
             first_row: 0,
+            first_column: 0,
+            plate_width: width,
             plate_height: rows,
             scan: vec![1.0; width * rows],
             delta: vec![0.25; width * rows],

@@ -524,8 +524,10 @@ fn faint_traces_beside_bright_ones_are_deblended() {
         let mut rng = SimRng::from_parts(&[7, n as u64]);
         let template = Template::draw(ObjectClass::NormalStar, &mut rng);
         let offset = if n % 2 == 0 { 2.4 } else { -2.8 };
-        objects.push(population::place_object(&plate, 2 * n as u32 + 1, template.clone(), 14.0, x, 400.0));
-        objects.push(population::place_object(&plate, 2 * n as u32 + 2, template, 17.0, x + offset, 400.0 - sign * 25.0));
+        objects.push(population::place_object(&plate, 3 * n as u32 + 1, template.clone(), 14.0, x, 400.0));
+        objects.push(population::place_object(&plate, 3 * n as u32 + 2, template.clone(), 17.0, x + offset, 400.0 - sign * 25.0));
+        // The same star alone, for its photometry.
+        objects.push(population::place_object(&plate, 3 * n as u32 + 3, template, 17.0, x, 400.0 + sign * 300.0));
     }
     let scene = PlateScene::new(&plate, &objects, &[]);
     let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
@@ -533,7 +535,7 @@ fn faint_traces_beside_bright_ones_are_deblended() {
     let band = BandImage::prepare(pixels.clone(), plate.width, 0, plate.height, &params).unwrap();
     let boxes = super::candidate_boxes(&band, &params);
     let near = |o: &SimObject, x: f64, y: f64| (o.x - x).hypot(o.y - y) < 1.5;
-    let faint: Vec<&SimObject> = objects.iter().filter(|o| o.mag_b > 16.0).collect();
+    let faint: Vec<&SimObject> = objects.iter().filter(|o| o.mag_b > 16.0 && (o.y - 400.0).abs() < 100.0).collect();
     let plain: Vec<_> = boxes.iter().flat_map(|b| find_traces(&band, b, &params, 1.0)).collect();
     let anchor = |t: &super::TraceFit| (t.x + 1.0, t.y690 + 1.0 - sign * plate.anchor_offset_px);
     let found_plain = faint.iter().filter(|o| plain.iter().any(|t| near(o, anchor(t).0, anchor(t).1))).count();
@@ -542,6 +544,13 @@ fn faint_traces_beside_bright_ones_are_deblended() {
     let detections = detect_and_extract(&mut source, &params).unwrap();
     let found = faint.iter().filter(|o| detections.iter().any(|d| near(o, d.x, d.y))).count();
     assert!(found >= 4, "deblending found {found} of the 5 faint stars");
+    // Their spectra are extracted without the bright light: as bright as the same star alone.
+    for o in &faint {
+        let Some(d) = detections.iter().find(|d| near(o, d.x, d.y)) else { continue };
+        let alone = detections.iter().find(|a| (a.x - o.x).abs() < 4.0 && (a.y - 400.0 - sign * 300.0).abs() < 2.0);
+        let difference = alone.map(|a| d.instrumental_mag - a.instrumental_mag).unwrap_or(f64::NAN);
+        assert!((-0.3..0.45).contains(&difference), "faint star at x {:.1}: {difference:.2} mag fainter than alone", o.x);
+    }
     // Whatever else is found was found by the plain search too (the deblending adds nothing).
     let added: Vec<(f64, f64)> = detections
         .iter()

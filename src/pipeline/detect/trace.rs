@@ -63,6 +63,24 @@ pub struct CandidateBox {
     pub significance: f32,
 }
 
+/// The deblended window a trace was found in ([`super::deblend`]): its spectrum and cutout are
+/// extracted there, without the light of the neighbours that were subtracted.
+#[derive(Clone)]
+pub struct Residual(pub std::sync::Arc<BandImage>);
+
+impl std::fmt::Debug for Residual {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let w = &self.0;
+        write!(f, "Residual({}x{} at column {}, row {})", w.width, w.rows, w.first_column, w.first_row)
+    }
+}
+
+impl PartialEq for Residual {
+    fn eq(&self, other: &Residual) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// One trace found in a box.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceFit {
@@ -80,6 +98,9 @@ pub struct TraceFit {
     pub core_length: f64,
     /// Mean of the weighted profile over the red peak, relative to the level redward of it.
     pub step: f64,
+    /// Where the trace was found on a deblended window, that window (x and y690 stay in the
+    /// band's coordinates).
+    pub residual: Option<Residual>,
 }
 
 /// Cores shorter than this (pixels) must show the rest of a spectrum blueward (dust test).
@@ -412,6 +433,7 @@ pub fn find_traces_logged(
                 step_snr: (step / step_noise) as f64,
                 core_length: core as f64,
                 step: step as f64,
+                residual: None,
             },
         ));
     }
