@@ -11,8 +11,10 @@
 //! cut into a window around each peak of the profile), at most `max_box_width` wide and taller
 //! than wide; and ([`trace`], on [`profile`]s) the spectra in each box, split where they
 //! overlap along y (at their red borders), tested against dust, hairs and scratches, with
-//! their anchors. [`super::extract`] turns those into catalogue rows and holds the entry points
-//! (re-exported here).
+//! their anchors; then ([`deblend`]) each box's dominant traces are subtracted in a window and
+//! the search runs again on what is left, for faint spectra hidden in bright ones' light.
+//! [`super::extract`] turns those into catalogue rows and holds the entry points (re-exported
+//! here).
 
 pub mod contour;
 pub mod deblend;
