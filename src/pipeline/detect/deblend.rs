@@ -8,12 +8,14 @@
 //! A trace runs straight along the dispersion, so each pixel column near it holds a fixed
 //! fraction of its light: I(c, r) = A(r)·f_c, with A(r) the light of its three central columns
 //! in row r. The fractions are measured on the trace itself — the median of I(c, r)/A(r) over the
-//! rows where it is bright — so the model takes the image's real cross profile (seeing,
-//! saturation-broadened wings, any asymmetry) on the pixel grid, with no interpolation. In a
-//! copy of the box (a window) every significant trace found there is subtracted this way, the
-//! brightest first, and the ordinary search ([`super::trace::find_traces`]) runs once more on
-//! what is left. A faint trace keeps most of its light (a trace 2 px off loses about a tenth to
-//! the model), a bright trace leaves only its noise.
+//! rows where it is bright — so the model takes the image's real cross profile (seeing, any
+//! asymmetry) on the pixel grid, with no interpolation. In a copy of the box (a window) its
+//! dominant traces (significant, straight, with no brighter one overlapping) are subtracted this
+//! way, the brightest first, and the ordinary search ([`super::trace::find_traces`]) runs once
+//! more on what is left; a second time with the fractions measured away from the rows of the
+//! traces the first search found, whose light would otherwise be subtracted with the bright
+//! one's. The traces found there are extracted from the window (see [`Residual`]): a faint star
+//! 2-3 px beside one 3 magnitudes brighter comes out within 0.3 mag of the same star alone.
 
 use super::image::BandImage;
 use super::profile::{light_line, PROFILE_PAD};
@@ -97,10 +99,9 @@ pub fn deblend(band: &BandImage, cbox: &CandidateBox, found: &mut Vec<TraceFit>,
     // Their spectra and cutouts come from the window, without the subtracted light.
     window.rescan();
     let residual = Residual(std::sync::Arc::new(window));
-    let same = |a: &TraceFit, b: &TraceFit| (a.x - b.x).hypot(a.y690 - b.y690) < SAME_TRACE;
     for mut trace in accepted {
         trace.residual = Some(residual.clone());
-        match found.iter_mut().find(|f| same(f, &trace)) {
+        match found.iter_mut().find(|f| same_trace(f, &trace)) {
             Some(before) => *before = trace,
             None => found.push(trace),
         }
@@ -155,7 +156,6 @@ fn search_residual(
         // No relaxed second search on a residual.
         significance: 0.0,
     };
-    let same = |a: &TraceFit, b: &TraceFit| (a.x - b.x).hypot(a.y690 - b.y690) < SAME_TRACE;
     let mut accepted = Vec::new();
     for mut trace in find_traces(&window, &inner, params, 1.0) {
         trace.x += c0 as f64;
@@ -164,7 +164,7 @@ fn search_residual(
             && subtracted.iter().all(|m| {
                 let offset = (trace.x - m.x).abs();
                 let error = if (trace.y690 - m.y690).abs() <= BORDER_ROWS { BORDER_MODEL_ERROR } else { MODEL_ERROR };
-                !same(&trace, m) && offset >= MIN_OFFSET && (offset > MODEL_REACH || trace.step >= error * m.step)
+                !same_trace(&trace, m) && offset >= MIN_OFFSET && (offset > MODEL_REACH || trace.step >= error * m.step)
             });
         if trusted {
             accepted.push(trace);
@@ -173,10 +173,15 @@ fn search_residual(
     (window, accepted)
 }
 
+/// Whether two traces' 690 nm points lie within `SAME_TRACE` of each other.
+fn same_trace(a: &TraceFit, b: &TraceFit) -> bool {
+    (a.x - b.x).hypot(a.y690 - b.y690) < SAME_TRACE
+}
+
 /// Whether the light of the trace runs along one pixel column: the model holds only then (the end
 /// of a hair lying a few degrees from the dispersion can pass for a red border).
 fn straight(band: &BandImage, trace: &TraceFit, params: &PipelineParams) -> bool {
-    let blue: isize = if params.sign() > 0.0 { -1 } else { 1 };
+    let blue = -params.sign() as isize;
     let span = trace.length.clamp(12.0, 100.0) as isize;
     let start = trace.y690.round() as isize;
     let rows = (2..=span).map(|k| start + blue * k);
@@ -190,9 +195,9 @@ fn saturated(band: &BandImage, trace: &TraceFit, params: &PipelineParams) -> boo
         return false;
     }
     let c = trace.x.round().clamp(0.0, (band.width - 1) as f64) as usize;
-    let step = if params.sign() > 0.0 { -1.0 } else { 1.0 };
+    let blue = -params.sign();
     (0..30).any(|k| {
-        let r = (trace.y690 + step * k as f64).round();
+        let r = (trace.y690 + blue * k as f64).round();
         if r < 0.0 || r >= band.rows as f64 {
             return false;
         }
