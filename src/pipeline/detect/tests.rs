@@ -597,6 +597,14 @@ fn seeded_extraction_finds_the_truth() {
     assert!(hits as f64 >= 0.9 * targets.len() as f64, "{hits}/{}", targets.len());
 }
 
+/// The seeds of the development plates: DFBS_SEEDS (comma-separated), else `default`.
+fn dev_seeds(default: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    std::env::var("DFBS_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_else(|| default.into_iter().collect())
+}
+
 /// The measured table for eight 2048 × 2048 plates (run with --ignored --nocapture; DFBS_SEEDS
 /// and DFBS_MIX=balanced choose others). The bright target is asserted for B ≤ min(17.5,
 /// limit − 0.5): on plates whose limit lies near 17.5 (a third of them) B ≤ 17.5 reaches into
@@ -605,10 +613,7 @@ fn seeded_extraction_finds_the_truth() {
 #[ignore]
 fn evaluation_table_2048() {
     let mut total = Evaluation::default();
-    let seeds: Vec<u64> = std::env::var("DFBS_SEEDS")
-        .ok()
-        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
-        .unwrap_or_else(|| (1..=8).collect());
+    let seeds = dev_seeds(1..=8);
     let mix = if std::env::var("DFBS_MIX").as_deref() == Ok("balanced") { Mix::Balanced } else { Mix::Realistic };
     for seed in seeds {
         let sim = SimPlate::with_mix((2048, 2048), seed, RedEnd::PlusY, mix);

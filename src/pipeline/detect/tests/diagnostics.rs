@@ -81,10 +81,7 @@ fn border_fates() {
     use crate::pipeline::detect::image::BandImage;
     use crate::pipeline::detect::trace::find_traces_logged;
     use std::collections::BTreeMap;
-    let seeds: Vec<u64> = std::env::var("DFBS_SEEDS")
-        .ok()
-        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 2]);
+    let seeds = dev_seeds([1, 2]);
     let mix = if std::env::var("DFBS_MIX").as_deref() == Ok("balanced") { Mix::Balanced } else { Mix::Realistic };
     let mut fates: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for seed in seeds {
@@ -170,10 +167,7 @@ fn deblended_traces() {
     use crate::pipeline::detect::deblend::deblend;
     use crate::pipeline::detect::image::BandImage;
     use crate::pipeline::detect::trace::find_traces;
-    let seeds: Vec<u64> = std::env::var("DFBS_SEEDS")
-        .ok()
-        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 2]);
+    let seeds = dev_seeds([1, 2]);
     for seed in seeds {
         let sim = SimPlate::with_mix((2048, 2048), seed, RedEnd::PlusY, Mix::Realistic);
         let params = sim.params();
