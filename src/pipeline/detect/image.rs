@@ -188,6 +188,7 @@ impl BackgroundGrid {
 
     /// Fills `out` with the background of band row r (of an unshifted grid).
     fn row(&self, r: usize, columns: &[(usize, usize, f32)], out: &mut [f32]) {
+        debug_assert_eq!(self.origin, (0.0, 0.0), "row() reads an unshifted grid only");
         let (j0, j1, t) = self.axis(r as f64, self.ny, self.rows);
         let line: Vec<f32> = (0..self.nx)
             .map(|i| self.values[j0 * self.nx + i] * (1.0 - t) + self.values[j1 * self.nx + i] * t)

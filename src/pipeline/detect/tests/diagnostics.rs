@@ -210,7 +210,7 @@ fn deblend_at_fits() {
     let mut scan = crate::pipeline::fits::PlateScan::open(std::path::Path::new(&path)).unwrap();
     let params = crate::pipeline::plate::params_for(&scan.header, &PipelineParams::default());
     let plan = crate::pipeline::detect::plan_bands(scan.height, &params);
-    let band_plan = plan.iter().find(|p| (p.core.0..p.core.1).contains(&(y as usize - 1))).unwrap();
+    let band_plan = plan.iter().find(|p| (p.core.0..p.core.1).contains(&(y as usize).saturating_sub(1))).expect("DFBS_Y lies on the plate");
     let (first, rows) = (band_plan.read.0, band_plan.read.1 - band_plan.read.0);
     let mut values = Vec::new();
     scan.read_rows(first, rows, &mut values).unwrap();
@@ -226,7 +226,7 @@ fn deblend_at_fits() {
             println!("   {line}");
         }
         for t in &found {
-            println!("FOUND x {:.2} y690 {:.2} (FITS y {:.1}) snr {:.1} core {} step {:.4}", t.x + 1.0, t.y690 + first as f64 + 1.0, t.y690 + first as f64 + 1.0, t.step_snr, t.core_length, t.step);
+            println!("FOUND x {:.2} y690 {:.2} snr {:.1} core {} step {:.4}", t.x + 1.0, t.y690 + first as f64 + 1.0, t.step_snr, t.core_length, t.step);
         }
         let mut all = found.clone();
         deblend(&band, &b, &mut all, &params);
