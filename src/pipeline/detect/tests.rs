@@ -561,49 +561,6 @@ fn faint_traces_beside_bright_ones_are_deblended() {
     assert!(added.is_empty(), "false detections from the deblending {added:?}");
 }
 
-/// A scratch (masked: clearer than clear plate) crossing a spectrum just redward of its red
-/// border, or across its red peak, hides neither the border nor the star: the line beyond the
-/// mask is dark, and the masked rows do not end the core. (Where the mask covers the cut-off
-/// itself, 1-3 px redward of the 690 nm point, the border's position is lost: not tested.)
-#[test]
-fn scratches_at_the_red_border_do_not_hide_the_star() {
-    use crate::sim::defects::DefectKind;
-    use crate::sim::random::SimRng;
-    use crate::sim::templates::{ObjectClass, Template};
-    let options = SimulateOptions { size: (700, 900), seed: 6, density: 1e-6, ..Default::default() };
-    let plate = PlateSpec::draw(&options, 0);
-    let sign = plate.red_end.sign();
-    let mut objects = Vec::new();
-    let mut scratches = Vec::new();
-    // Rows from the 690 nm point to where the scratch crosses the trace (toward the red > 0).
-    for (n, crossing) in [3.5, 5.0, 7.0, -3.0, -5.0].into_iter().enumerate() {
-        let x = 100.0 + 120.0 * n as f64;
-        let mut rng = SimRng::from_parts(&[11, n as u64]);
-        objects.push(population::place_object(&plate, n as u32 + 1, Template::draw(ObjectClass::NormalStar, &mut rng), 15.5, x, 400.0));
-        let y = 400.0 + sign * (plate.anchor_offset_px + crossing);
-        let (dx, dy) = (30.0 * 35f64.to_radians().cos(), 30.0 * 35f64.to_radians().sin());
-        scratches.push(Defect {
-            number: n as u32 + 1,
-            kind: DefectKind::Scratch,
-            start: (x - dx, y - dy),
-            end: (x + dx, y + dy),
-            half_width: 0.5,
-            density: -2.0,
-        });
-    }
-    let scene = PlateScene::new(&plate, &objects, &scratches);
-    let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
-    let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
-    let found = detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap();
-    let missed: Vec<(f64, f64)> = objects
-        .iter()
-        .filter(|o| !found.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < match_radius_px()))
-        .map(|o| (o.x, o.y))
-        .collect();
-    assert!(missed.is_empty(), "missed {missed:?}; found {:?}", found.iter().map(|d| (d.x, d.y)).collect::<Vec<_>>());
-    assert_eq!(found.len(), objects.len(), "{:?}", found.iter().map(|d| (d.x, d.y)).collect::<Vec<_>>());
-}
-
 #[test]
 fn bands_rendered_on_demand_give_the_same_result() {
     let sim = SimPlate::new((400, 900), 21, RedEnd::PlusY);

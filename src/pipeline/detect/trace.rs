@@ -12,9 +12,6 @@
 //!    borders are its local maxima over ±3 rows and ±1 column above `edge_sigma`;
 //! 3. the candidates, from the red end toward the blue, are tested:
 //!    * a significant step (mean 1-10 px blueward minus 2-9 px redward, `step_sigma`);
-//!    * at the edge of a masked stretch (a scratch, clearer than clear plate), only where the
-//!      line beyond the mask is dark (else it is a trace the scratch cuts); masked rows neither
-//!      end a core nor count toward it;
 //!    * not the same border seen from a neighbouring column, not closer than
 //!      `min_border_separation` to the previous border on the same line;
 //!    * inside another trace's light (a border accepted redward of it on its line, or light
@@ -117,32 +114,6 @@ const TAIL_FREE_CORE: f64 = 10.0;
 /// spectrum's end.
 const RIDGE_CONTINUATION: f32 = 0.8;
 
-/// Masked rows (a scratch across the trace) skipped at most, in a row, when walking a core.
-const MASK_SKIP: usize = 6;
-
-/// Beyond a masked stretch right redward of a border, the line must stay below this fraction of
-/// the border's red peak for the border to be real: a trace that the mask cuts goes on there at
-/// about its own level.
-const BEYOND_MASK_FRACTION: f32 = 0.25;
-
-/// The mean of the first valid rows (up to 6) redward of the masked stretch that begins within
-/// 3 rows redward of `i`, and how many there were; `None` when the mask runs on for more than
-/// 12 rows (the plate holder, the end of the band).
-fn beyond_mask(raw: &Walker, i: isize) -> Option<(f32, usize)> {
-    let mut k = -1;
-    while raw.at(i, k).is_some() {
-        k -= 1;
-    }
-    let mask_start = k;
-    while raw.at(i, k).is_none() {
-        k -= 1;
-        if mask_start - k > 12 {
-            return None;
-        }
-    }
-    Some(raw.mean(i, k - 5, k))
-}
-
 /// Finds the traces in a box. `strictness` scales the significance thresholds (1 normally,
 /// lower in the seeded search).
 pub fn find_traces(band: &BandImage, cbox: &CandidateBox, params: &PipelineParams, strictness: f64) -> Vec<TraceFit> {
@@ -217,11 +188,7 @@ pub fn find_traces_logged(
         let column = &columns[ci];
         let raw = column.walker(&column.profile.values);
         let at_row = if log.is_some() { format!("{} col {}", lo as isize + i, column.x) } else { String::new() };
-        let (mut peak, mut n_peak) = raw.mean(i, 1, 10);
-        if n_peak < 6 && (1..=10).any(|k| raw.at(i, k).is_none() && raw.at(i, k + 1).is_some()) {
-            // A masked stretch (a scratch) crosses the red peak: take the rows beyond it too.
-            (peak, n_peak) = raw.mean(i, 1, 14);
-        }
+        let (peak, n_peak) = raw.mean(i, 1, 10);
         let (red_level, n_red) = raw.mean(i, -9, -2);
         if n_peak < 6 || n_red < 2 {
             // At the end of the band or of the plate, or masked: cannot verify. A strong step
@@ -233,18 +200,10 @@ pub fn find_traces_logged(
             continue;
         }
         // Masked rows right redward (a scratch, the plate-holder mask): the edge of the mask,
-        // where a trace it cuts reappears, is no red border, unless the line beyond the mask
-        // is dark and the light starts right at this row (a scratch crossing just redward of a
-        // real border, not the few dark rows between a border and a mask).
+        // where a trace it cuts reappears, is no red border.
         if (-3..=-1).filter(|k| raw.at(i, *k).is_none()).count() >= 2 {
-            let (first_rows, _) = raw.mean(i, 1, 2);
-            match beyond_mask(&raw, i) {
-                Some((level, n)) if n >= 3 && level < BEYOND_MASK_FRACTION * peak && first_rows >= 0.5 * peak => {}
-                _ => {
-                    note!("row {at_row}: at the edge of a masked stretch");
-                    continue;
-                }
-            }
+            note!("row {at_row}: at the edge of a masked stretch");
+            continue;
         }
         let step = peak - red_level;
         let step_noise = noise * (1.0 / n_peak as f32 + 1.0 / n_red as f32).sqrt();
@@ -301,19 +260,16 @@ pub fn find_traces_logged(
         let s2 = column.walker(&column.smooth2);
         let mut core = 0isize;
         let mut below = 0;
-        let mut masked = 0;
         for k in 1..=160isize {
-            // Rows a scratch masks neither end the core nor count toward it (beyond a few: the
-            // end of the band or of the mask's reach).
             match s2.at(i, k) {
-                Some(v) if v - red_level >= 0.5 * step => (core, below, masked) = (k, 0, 0),
-                Some(_) => (below, masked) = (below + 1, 0),
-                None if masked < MASK_SKIP => masked += 1,
-                None => below += 1,
+                Some(v) if v - red_level >= 0.5 * step => below = 0,
+                _ => below += 1,
             }
             if below >= 3 {
+                core = k - 3;
                 break;
             }
+            core = k;
         }
         let core = core.max(1);
         if (core as f64) < SHORT_CORE {
