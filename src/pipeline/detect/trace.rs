@@ -42,6 +42,12 @@
 //! A region that the threshold found well above the noise (`fallback_box_sigma`) but where no
 //! border passed is searched once more with thresholds × `fallback_strictness`, keeping the
 //! strongest border (blue objects — hot subdwarfs, white dwarfs — have weak red parts).
+//!
+//! Those blue objects' 440-455 nm peak can step up from the 480-505 nm minimum harder than their
+//! red border from the sky. A border with a weaker one on its line at the blue peak's distance
+//! redward (refused only for its step, and at most [`BLUE_PEAK_STEP_RATIO`] times weaker) is
+//! taken for that blue peak: the spectrum is placed at the weak border where the relaxed search
+//! accepts it there (likewise in the relaxed search itself).
 
 use crate::pipeline::params::PipelineParams;
 use crate::pipeline::wavelength::pixel_offset;
@@ -114,6 +120,18 @@ const TAIL_FREE_CORE: f64 = 10.0;
 /// spectrum's end.
 const RIDGE_CONTINUATION: f32 = 0.8;
 
+/// A border may be the blue peak of a spectrum whose weak border lies redward at the blue peak's
+/// distance only when it steps at most this many times as hard: on the dev plates the 440-455 nm
+/// peaks of hot stars whose red border was too weak stepped 1.17-1.25 times that border, while
+/// spectra with a fainter one starting redward on their line stepped 1.5-15 times as hard.
+const BLUE_PEAK_STEP_RATIO: f64 = 1.4;
+
+/// Whether `distance` (pixels toward the blue from a red border) is where that spectrum's rise
+/// from its 480-505 nm minimum to its 440-455 nm blue peak lies, with a pixel of slack.
+fn at_blue_peak_distance(distance: f64) -> bool {
+    (pixel_offset(505.0) - 1.0..=pixel_offset(445.0) + 1.0).contains(&distance)
+}
+
 /// Finds the traces in a box. `strictness` scales the significance thresholds (1 normally,
 /// lower in the seeded search).
 pub fn find_traces(band: &BandImage, cbox: &CandidateBox, params: &PipelineParams, strictness: f64) -> Vec<TraceFit> {
@@ -184,6 +202,8 @@ pub fn find_traces_logged(
     );
     let mut found: Vec<(isize, TraceFit)> = Vec::new();
     let mut unverified: Vec<(isize, f64)> = Vec::new();
+    // Borders refused only for a step between the relaxed and the normal threshold.
+    let mut weak: Vec<(isize, f64, f64)> = Vec::new();
     for (i, ci) in candidates {
         let column = &columns[ci];
         let raw = column.walker(&column.profile.values);
@@ -209,6 +229,9 @@ pub fn find_traces_logged(
         let step_noise = noise * (1.0 / n_peak as f32 + 1.0 / n_red as f32).sqrt();
         if step < (params.step_sigma * strictness) as f32 * step_noise {
             note!("row {at_row}: step {:.1} sigma", step / step_noise);
+            if step >= (params.step_sigma * params.fallback_strictness) as f32 * step_noise {
+                weak.push((i, column.x, (step / step_noise) as f64));
+            }
             continue;
         }
         // The same border seen from a neighbouring column.
@@ -311,10 +334,11 @@ pub fn find_traces_logged(
         }
         // The rise from the 480-505 nm minimum to the 440-455 nm blue peak of the trace just
         // redward, at the same x, is that trace's own feature unless the "new" one is brighter.
+        // (Hot stars' blue peaks can step up to 1.3 times their red border, but refusing those
+        // as well costs more second spectra on the line than it saves: dev plates −6/−2/−1.)
         if let Some((j, trace)) = previous {
-            let distance = ((i - j) * blue_step) as f64;
-            let (near, far) = (pixel_offset(505.0) - 1.0, pixel_offset(445.0) + 1.0);
-            if distance >= near && distance <= far && (x - trace.x).abs() < 1.0 && (step as f64) < trace.step {
+            if at_blue_peak_distance(((i - j) * blue_step) as f64) && (x - trace.x).abs() < 1.0 && (step as f64) < trace.step {
+                let distance = (i - j) * blue_step;
                 note!("row {at_row}: the blue peak of the previous trace ({distance} px)");
                 continue;
             }
@@ -438,13 +462,51 @@ pub fn find_traces_logged(
         ));
     }
     // A region well above the threshold holds a spectrum even when its border is faint (blue
-    // objects have weak red parts): take its strongest border with lowered thresholds.
+    // objects have weak red parts): take its strongest border with lowered thresholds, unless
+    // that border is the blue peak of a spectrum whose own border the relaxed search found too.
     if found.is_empty() && strictness >= 1.0 && cbox.significance as f64 >= params.fallback_box_sigma {
         note!("no border accepted in a {:.1} sigma region: relaxed search", cbox.significance);
-        let mut relaxed = find_traces_logged(band, cbox, params, params.fallback_strictness, log);
-        relaxed.sort_by(|a, b| b.step_snr.total_cmp(&a.step_snr));
-        relaxed.truncate(1);
-        return relaxed;
+        let relaxed = find_traces_logged(band, cbox, params, params.fallback_strictness, log);
+        let Some(strongest) = relaxed.iter().max_by(|a, b| a.step_snr.total_cmp(&b.step_snr)) else {
+            return relaxed;
+        };
+        let own_border = relaxed.iter().find(|r| {
+            (r.x - strongest.x).abs() <= 1.5 && at_blue_peak_distance((strongest.y690 - r.y690) * blue_step as f64)
+        });
+        return vec![own_border.unwrap_or(strongest).clone()];
+    }
+    // A border accepted where a weak one lies on its line at the distance of the blue peak
+    // redward is that blue peak (hot stars' and F stars' blue peaks step harder than their red
+    // borders on the blue-sensitive emulsions): the spectrum starts at the weak border, if the
+    // relaxed search accepts it there.
+    if strictness >= 1.0 {
+        let misread: Vec<usize> = (0..found.len())
+            .filter(|&a| {
+                let (i, ref t) = found[a];
+                weak.iter().any(|&(w, wx, w_snr)| {
+                    (wx - t.x).abs() <= 1.5
+                        && t.step_snr <= BLUE_PEAK_STEP_RATIO * w_snr
+                        && at_blue_peak_distance(((i - w) * blue_step) as f64)
+                        && !found.iter().any(|(j, u)| (u.x - t.x).abs() <= 1.5 && (j - w) * blue_step >= 0 && (i - j) * blue_step > 0)
+                })
+            })
+            .collect();
+        if !misread.is_empty() {
+            note!("borders {:?} may be blue peaks: relaxed search", misread.iter().map(|a| lo as isize + found[*a].0).collect::<Vec<_>>());
+            let relaxed = find_traces_logged(band, cbox, params, params.fallback_strictness, log.as_deref_mut());
+            for a in misread {
+                let (i, ref t) = found[a];
+                let own_border = relaxed.iter().find_map(|r| {
+                    let &(w, ..) = weak.iter().find(|(w, wx, _)| (wx - t.x).abs() <= 1.5 && (lo as f64 + *w as f64 - r.y690).abs() <= 4.0)?;
+                    ((r.x - t.x).abs() <= 1.5 && at_blue_peak_distance(((i - w) * blue_step) as f64)).then_some((w, r))
+                });
+                if let Some((w, r)) = own_border {
+                    note!("row {}: the blue peak of the spectrum at y690 row {:.2}", lo as isize + i, r.y690);
+                    found[a] = (w, r.clone());
+                }
+            }
+            found.sort_by_key(|(i, _)| i * blue_step);
+        }
     }
     // A trace ends where the next one on its line (toward the blue) begins.
     for a in 0..found.len() {
