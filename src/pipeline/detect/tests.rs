@@ -760,3 +760,48 @@ fn hot_subdwarfs_are_found_at_their_red_border_not_their_blue_peak() {
     assert!(found >= 45, "{found} of {} found at their red border", objects.len());
     assert!(at_blue_peak.len() <= 6, "{} detections at the blue peak: {at_blue_peak:?}", at_blue_peak.len());
 }
+
+/// A scratch (masked: clearer than clear plate) across a spectrum's red cut-off hides the red
+/// border, and the spectrum's blue peak, 34 px blueward, looks like a border inside a trace (or,
+/// where the red part is faint, like a spectrum's own). A border with a masked one at the blue
+/// peak's distance redward is taken for that blue peak, and the spectrum placed from it.
+#[test]
+fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
+    use crate::sim::defects::DefectKind;
+    use crate::sim::random::SimRng;
+    use crate::sim::templates::{ObjectClass, Template};
+    let options = SimulateOptions { size: (1000, 900), seed: 6, density: 1e-6, ..Default::default() };
+    let plate = PlateSpec::draw(&options, 0);
+    let sign = plate.red_end.sign();
+    let mut objects = Vec::new();
+    let mut scratches = Vec::new();
+    // Rows from the 690 nm point to where the scratch crosses the trace (toward the red > 0).
+    for (n, crossing) in [-1.0, 0.0, 1.0, 2.0].into_iter().cycle().take(12).enumerate() {
+        let (x, y) = (60.0 + 75.0 * n as f64, 400.0);
+        let mut rng = SimRng::from_parts(&[13, n as u64]);
+        objects.push(population::place_object(&plate, n as u32 + 1, Template::draw(ObjectClass::NormalStar, &mut rng), 15.8, x, y));
+        let y = y + sign * (plate.anchor_offset_px + crossing);
+        let (dx, dy) = (30.0 * 35f64.to_radians().cos(), 30.0 * 35f64.to_radians().sin());
+        scratches.push(Defect {
+            number: n as u32 + 1,
+            kind: DefectKind::Scratch,
+            start: (x - dx, y - dy),
+            end: (x + dx, y + dy),
+            half_width: 1.0,
+            density: -2.0,
+        });
+    }
+    let scene = PlateScene::new(&plate, &objects, &scratches);
+    let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
+    let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
+    let detections = detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap();
+    let found = objects.iter().filter(|o| detections.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < 1.95)).count();
+    let at_blue_peak: Vec<(f64, f64)> = detections
+        .iter()
+        .filter(|d| objects.iter().any(|o| (o.x - d.x).abs() < 1.5 && (20.0..45.0).contains(&((d.y - o.y) * -sign))))
+        .map(|d| (d.x, d.y))
+        .collect();
+    // Before the masked-border tests of find_traces: none found, 2 placed at the blue peak.
+    assert!(found >= 11, "{found} of {} found", objects.len());
+    assert!(at_blue_peak.is_empty(), "detections at the blue peak: {at_blue_peak:?}");
+}

@@ -47,7 +47,9 @@
 //! red border from the sky. A border with a weaker one on its line at the blue peak's distance
 //! redward (refused only for its step, and at most [`BLUE_PEAK_STEP_RATIO`] times weaker) is
 //! taken for that blue peak: the spectrum is placed at the weak border where the relaxed search
-//! accepts it there (likewise in the relaxed search itself).
+//! accepts it there (likewise in the relaxed search itself). Where a scratch (masked) covers the
+//! red border instead, the blue peak is not held for a border inside another trace, and the
+//! spectrum is placed [`BLUE_PEAK_EDGE_PX`] redward of it.
 
 use crate::pipeline::params::PipelineParams;
 use crate::pipeline::wavelength::pixel_offset;
@@ -132,6 +134,11 @@ fn at_blue_peak_distance(distance: f64) -> bool {
     (pixel_offset(505.0) - 1.0..=pixel_offset(445.0) + 1.0).contains(&distance)
 }
 
+/// Distance (pixels) from the 690 nm point toward the blue of the half-way point of the rise from
+/// the 480-505 nm minimum to the 440-455 nm blue peak (about 470 nm), as the border fit measures
+/// it: the median over 19 blue peaks taken for borders on the dev plates (their spread 31.7-37.4).
+const BLUE_PEAK_EDGE_PX: f64 = 34.5;
+
 /// Finds the traces in a box. `strictness` scales the significance thresholds (1 normally,
 /// lower in the seeded search).
 pub fn find_traces(band: &BandImage, cbox: &CandidateBox, params: &PipelineParams, strictness: f64) -> Vec<TraceFit> {
@@ -204,17 +211,27 @@ pub fn find_traces_logged(
     let mut unverified: Vec<(isize, f64)> = Vec::new();
     // Borders refused only for a step between the relaxed and the normal threshold.
     let mut weak: Vec<(isize, f64, f64)> = Vec::new();
+    // Borders refused because a mask (a scratch) covers them or the rows just redward.
+    let mut masked: Vec<(isize, f64)> = Vec::new();
     for (i, ci) in candidates {
         let column = &columns[ci];
         let raw = column.walker(&column.profile.values);
         let at_row = if log.is_some() { format!("{} col {}", lo as isize + i, column.x) } else { String::new() };
         let (peak, n_peak) = raw.mean(i, 1, 10);
         let (red_level, n_red) = raw.mean(i, -9, -2);
+        // Rows of the profile, from 3 redward to 10 blueward of the border, that are masked.
+        let masked_rows = (-3..=10isize).filter(|k| {
+            let j = i + blue_step * k;
+            j >= 0 && j < n && !column.profile.values[j as usize].is_finite()
+        });
         if n_peak < 6 || n_red < 2 {
             // At the end of the band or of the plate, or masked: cannot verify. A strong step
             // there still marks a trace, whose own features must not pass for new spectra.
             if n_peak >= 6 && column.edge[i as usize] > 3.0 * edge_limit {
                 unverified.push((i, column.x));
+            }
+            if masked_rows.count() > 0 {
+                masked.push((i, column.x));
             }
             note!("row {at_row}: cannot verify ({n_peak} peak, {n_red} red rows)");
             continue;
@@ -223,6 +240,9 @@ pub fn find_traces_logged(
         // where a trace it cuts reappears, is no red border.
         if (-3..=-1).filter(|k| raw.at(i, *k).is_none()).count() >= 2 {
             note!("row {at_row}: at the edge of a masked stretch");
+            if masked_rows.count() > 0 {
+                masked.push((i, column.x));
+            }
             continue;
         }
         let step = peak - red_level;
@@ -256,10 +276,14 @@ pub fn find_traces_logged(
         // Inside another trace's light (a border accepted redward of it on this line, a strong
         // unverifiable border there, or a significant level well redward of it): it must look
         // like the start of a new spectrum.
+        // (Not where a scratch covers the red border of the spectrum this is the blue peak of:
+        // the light redward is that spectrum's own, and the trace is placed from its blue peak
+        // below.)
         let (far_red, n_far) = raw.mean(i, -12, -4);
+        let masked_border = previous.is_none() && masked.iter().any(|&(m, mx)| (mx - column.x).abs() <= 1.5 && at_blue_peak_distance(((i - m) * blue_step) as f64));
         let inside = previous.is_some()
-            || unverified.iter().any(|(j, ux)| (ux - column.x).abs() <= 1.5 && (i - j) * blue_step > 0)
-            || (n_far > 0 && far_red > (3.0 * noise / (n_far as f32).sqrt()).max(0.15 * step));
+            || unverified.iter().any(|(j, ux)| (ux - column.x).abs() <= 1.5 && (i - j) * blue_step > 0 && !masked_border)
+            || (n_far > 0 && far_red > (3.0 * noise / (n_far as f32).sqrt()).max(0.15 * step) && !masked_border);
         if inside {
             if step < params.secondary_step_ratio as f32 * red_level.max(0.0) {
                 note!("row {at_row}: secondary step {step:.3} vs level {red_level:.3}");
@@ -505,6 +529,28 @@ pub fn find_traces_logged(
                     found[a] = (w, r.clone());
                 }
             }
+            found.sort_by_key(|(i, _)| i * blue_step);
+        }
+        // A border with a masked one on its line at the blue peak's distance redward is the blue
+        // peak of a spectrum whose red border a scratch covers: placed from its blue peak.
+        let mut moved = false;
+        for a in 0..found.len() {
+            let (i, ref t) = found[a];
+            let cut = masked.iter().any(|&(m, mx)| {
+                (mx - t.x).abs() <= 1.5
+                    && at_blue_peak_distance(((i - m) * blue_step) as f64)
+                    && !found.iter().any(|(j, u)| (u.x - t.x).abs() <= 1.5 && (j - m) * blue_step >= 0 && (i - j) * blue_step > 0)
+            });
+            if cut {
+                note!("row {}: the blue peak of a spectrum whose border is masked", lo as isize + i);
+                let trace = &mut found[a].1;
+                trace.y690 -= blue_step as f64 * BLUE_PEAK_EDGE_PX;
+                trace.length += BLUE_PEAK_EDGE_PX;
+                found[a].0 = i - blue_step * BLUE_PEAK_EDGE_PX.round() as isize;
+                moved = true;
+            }
+        }
+        if moved {
             found.sort_by_key(|(i, _)| i * blue_step);
         }
     }
