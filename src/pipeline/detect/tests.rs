@@ -716,6 +716,24 @@ fn full_plate_timing() {
     );
 }
 
+/// Renders `objects` and `defects` on `plate` and runs the detection: how many objects were found
+/// within `radius` px, and the detections lying 20-45 px blueward of an object on its line (at
+/// its blue peak).
+fn found_at_red_border_and_blue_peak(plate: &PlateSpec, objects: &[SimObject], defects: &[Defect], radius: f64) -> (usize, Vec<(f64, f64)>) {
+    let scene = PlateScene::new(plate, objects, defects);
+    let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
+    let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
+    let detections = detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap();
+    let found = objects.iter().filter(|o| detections.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < radius)).count();
+    let sign = plate.red_end.sign();
+    let at_blue_peak = detections
+        .iter()
+        .filter(|d| objects.iter().any(|o| (o.x - d.x).abs() < 1.5 && (20.0..45.0).contains(&((d.y - o.y) * -sign))))
+        .map(|d| (d.x, d.y))
+        .collect();
+    (found, at_blue_peak)
+}
+
 /// Hot subdwarfs at B 16.6-17.4 on the IIaF emulsion (plate limit 18): their 440-455 nm blue
 /// peak steps up from the 480-505 nm minimum harder than their red border steps up from the sky,
 /// so the border search may take the blue peak's edge, 27-42 px blueward, for the border (the
@@ -734,7 +752,6 @@ fn hot_subdwarfs_are_found_at_their_red_border_not_their_blue_peak() {
         ..Default::default()
     };
     let plate = PlateSpec::draw(&options, 0);
-    let sign = plate.red_end.sign();
     let mut objects = Vec::new();
     for n in 0..60u32 {
         let mut rng = SimRng::from_parts(&[11, n as u64]);
@@ -743,16 +760,7 @@ fn hot_subdwarfs_are_found_at_their_red_border_not_their_blue_peak() {
         let mag = 16.6 + 0.8 * (n % 15) as f64 / 14.0;
         objects.push(population::place_object(&plate, n + 1, template, mag, x, y));
     }
-    let scene = PlateScene::new(&plate, &objects, &[]);
-    let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
-    let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
-    let detections = detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap();
-    let found = objects.iter().filter(|o| detections.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < 1.5)).count();
-    let at_blue_peak: Vec<(f64, f64)> = detections
-        .iter()
-        .filter(|d| objects.iter().any(|o| (o.x - d.x).abs() < 1.5 && (20.0..45.0).contains(&((d.y - o.y) * -sign))))
-        .map(|d| (d.x, d.y))
-        .collect();
+    let (found, at_blue_peak) = found_at_red_border_and_blue_peak(&plate, &objects, &[], 1.5);
     // Before the blue-peak test of find_traces: 43 found, 10 detections at the blue peak. With
     // it: 46 and 5. The 5 left are blue peaks accepted as a second spectrum beside their star's
     // own red border (they step 1.0-1.1 times as hard); refusing those too cost more real second
@@ -791,16 +799,7 @@ fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
             density: -2.0,
         });
     }
-    let scene = PlateScene::new(&plate, &objects, &scratches);
-    let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
-    let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
-    let detections = detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap();
-    let found = objects.iter().filter(|o| detections.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < 1.95)).count();
-    let at_blue_peak: Vec<(f64, f64)> = detections
-        .iter()
-        .filter(|d| objects.iter().any(|o| (o.x - d.x).abs() < 1.5 && (20.0..45.0).contains(&((d.y - o.y) * -sign))))
-        .map(|d| (d.x, d.y))
-        .collect();
+    let (found, at_blue_peak) = found_at_red_border_and_blue_peak(&plate, &objects, &scratches, 1.95);
     // Before the masked-border tests of find_traces: none found, 2 placed at the blue peak.
     assert!(found >= 11, "{found} of {} found", objects.len());
     assert!(at_blue_peak.is_empty(), "detections at the blue peak: {at_blue_peak:?}");
