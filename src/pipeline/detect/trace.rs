@@ -134,6 +134,15 @@ fn at_blue_peak_distance(distance: f64) -> bool {
     (pixel_offset(505.0) - 1.0..=pixel_offset(445.0) + 1.0).contains(&distance)
 }
 
+/// Whether a border at row `i` (column `x`) may be the blue peak of the spectrum whose red border
+/// candidate is at row `m` (column `mx`): on the same line, at the blue peak's distance redward,
+/// with no border accepted in between (`found`, rows and traces; `blue_step` as in the search).
+fn blue_peak_of(found: &[(isize, TraceFit)], blue_step: isize, (i, x): (isize, f64), (m, mx): (isize, f64)) -> bool {
+    (mx - x).abs() <= 1.5
+        && at_blue_peak_distance(((i - m) * blue_step) as f64)
+        && !found.iter().any(|(j, u)| (u.x - x).abs() <= 1.5 && (j - m) * blue_step >= 0 && (i - j) * blue_step > 0)
+}
+
 /// Distance (pixels) from the 690 nm point toward the blue of the half-way point of the rise from
 /// the 480-505 nm minimum to the 440-455 nm blue peak (about 470 nm), as the border fit measures
 /// it: the median over 19 blue peaks taken for borders on the dev plates (their spread 31.7-37.4).
@@ -280,7 +289,7 @@ pub fn find_traces_logged(
         // the light redward is that spectrum's own, and the trace is placed from its blue peak
         // below.)
         let (far_red, n_far) = raw.mean(i, -12, -4);
-        let masked_border = previous.is_none() && masked.iter().any(|&(m, mx)| (mx - column.x).abs() <= 1.5 && at_blue_peak_distance(((i - m) * blue_step) as f64));
+        let masked_border = previous.is_none() && masked.iter().any(|&m| blue_peak_of(&found, blue_step, (i, column.x), m));
         let inside = previous.is_some()
             || unverified.iter().any(|(j, ux)| (ux - column.x).abs() <= 1.5 && (i - j) * blue_step > 0 && !masked_border)
             || (n_far > 0 && far_red > (3.0 * noise / (n_far as f32).sqrt()).max(0.15 * step) && !masked_border);
@@ -507,12 +516,7 @@ pub fn find_traces_logged(
         let misread: Vec<usize> = (0..found.len())
             .filter(|&a| {
                 let (i, ref t) = found[a];
-                weak.iter().any(|&(w, wx, w_snr)| {
-                    (wx - t.x).abs() <= 1.5
-                        && t.step_snr <= BLUE_PEAK_STEP_RATIO * w_snr
-                        && at_blue_peak_distance(((i - w) * blue_step) as f64)
-                        && !found.iter().any(|(j, u)| (u.x - t.x).abs() <= 1.5 && (j - w) * blue_step >= 0 && (i - j) * blue_step > 0)
-                })
+                weak.iter().any(|&(w, wx, w_snr)| t.step_snr <= BLUE_PEAK_STEP_RATIO * w_snr && blue_peak_of(&found, blue_step, (i, t.x), (w, wx)))
             })
             .collect();
         if !misread.is_empty() {
@@ -536,12 +540,7 @@ pub fn find_traces_logged(
         let mut moved = false;
         for a in 0..found.len() {
             let (i, ref t) = found[a];
-            let cut = masked.iter().any(|&(m, mx)| {
-                (mx - t.x).abs() <= 1.5
-                    && at_blue_peak_distance(((i - m) * blue_step) as f64)
-                    && !found.iter().any(|(j, u)| (u.x - t.x).abs() <= 1.5 && (j - m) * blue_step >= 0 && (i - j) * blue_step > 0)
-            });
-            if cut {
+            if masked.iter().any(|&m| blue_peak_of(&found, blue_step, (i, t.x), m)) {
                 note!("row {}: the blue peak of a spectrum whose border is masked", lo as isize + i);
                 let trace = &mut found[a].1;
                 trace.y690 -= blue_step as f64 * BLUE_PEAK_EDGE_PX;
