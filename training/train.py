@@ -30,13 +30,23 @@ import torch.nn.functional as F
 CLASSES = ["star", "m_star", "carbon", "hot_subdwarf", "white_dwarf", "cv", "pn", "uvx_galaxy", "seyfert", "qso"]
 
 
-# The informative part of the 160 x 50 cutout: the 140 x 20 crop (rows 10-149, columns 15-34,
-# src/pipeline/extract.rs) and 2 pixels of its zero padding on every side, which the
-# augmentation's shifts of up to 2 pixels move into view. The model crops its input to this
-# window itself, so the input contract stays [N, 1, 160, 50]; the rest is zeros, and convolving
-# it cost 57% of the old model's time.
-WINDOW_ROWS = slice(8, 152)
-WINDOW_COLUMNS = slice(13, 37)
+# The pipeline's cutout (src/pipeline/extract.rs): a CROP_ROWS x CROP_COLUMNS crop, centred and
+# zero-padded to CUTOUT_ROWS x CUTOUT_COLUMNS. The model sees only the crop and MAX_SHIFT pixels
+# of padding on every side (the augmentation's shifts move them into view): the rest is zeros,
+# and convolving it cost 57% of the old model's multiply-adds. The exported model crops its
+# input itself, so the input contract stays [N, 1, CUTOUT_ROWS, CUTOUT_COLUMNS].
+CUTOUT_ROWS, CUTOUT_COLUMNS = 160, 50
+CROP_ROWS, CROP_COLUMNS = 140, 20
+MAX_SHIFT = 2
+
+
+def _window(full, crop):
+    first = (full - crop) // 2 - MAX_SHIFT
+    return slice(first, first + crop + 2 * MAX_SHIFT)
+
+
+WINDOW_ROWS = _window(CUTOUT_ROWS, CROP_ROWS)  # 8-151
+WINDOW_COLUMNS = _window(CUTOUT_COLUMNS, CROP_COLUMNS)  # 13-36
 
 
 def load(directory):
@@ -62,9 +72,9 @@ def normalise_flux(flux):
 
 
 class Classifier(nn.Module):
-    """A small two-branch CNN: the 2D cutout (features kept per row, so the wavelength of a
-    feature is not pooled away) and the 1D spectrum, which carries the finer wavelength detail
-    (34 positions of 4 bins, 64 channels)."""
+    """A small two-branch CNN: the cutout's window (WINDOW_ROWS x WINDOW_COLUMNS; features kept
+    per row, so the wavelength of a feature is not pooled away) and the 1D spectrum, which
+    carries the finer wavelength detail (34 positions of 4 bins, 64 channels)."""
 
     def __init__(self, classes=len(CLASSES)):
         super().__init__()
@@ -84,8 +94,6 @@ class Classifier(nn.Module):
         )
 
     def forward(self, cutout, flux):
-        if cutout.shape[-2:] == (160, 50):  # the pipeline's padded cutout: keep the window
-            cutout = cutout[:, :, WINDOW_ROWS, WINDOW_COLUMNS]
         image = self.image(cutout).amax(dim=3)  # max over columns: [N, 32, 18]
         spectrum = self.spectrum(flux.unsqueeze(1))
         return self.head(torch.cat([image.flatten(1), spectrum.flatten(1)], dim=1))
@@ -100,7 +108,8 @@ class Calibrated(nn.Module):
         self.register_buffer("temperature", torch.tensor(float(temperature)))
 
     def forward(self, cutout, flux):
-        return F.softmax(self.model(cutout, flux) / self.temperature, dim=1)
+        window = cutout[:, :, WINDOW_ROWS, WINDOW_COLUMNS]  # the pipeline's padded cutout
+        return F.softmax(self.model(window, flux) / self.temperature, dim=1)
 
 
 def augment(cutout, flux, generator):
@@ -108,8 +117,8 @@ def augment(cutout, flux, generator):
     dispersion, mirror across the dispersion (the image is symmetric in x; never flipped in y,
     which would swap red and blue), changes of PSF width (blur) and of density contrast."""
     n = cutout.shape[0]
-    dx = int(torch.randint(-2, 3, (1,), generator=generator))
-    dy = int(torch.randint(-2, 3, (1,), generator=generator))
+    dx = int(torch.randint(-MAX_SHIFT, MAX_SHIFT + 1, (1,), generator=generator))
+    dy = int(torch.randint(-MAX_SHIFT, MAX_SHIFT + 1, (1,), generator=generator))
     cutout = torch.roll(cutout, shifts=(dy, dx), dims=(2, 3))
     if torch.rand(1, generator=generator) < 0.5:
         cutout = torch.flip(cutout, dims=(3,))
@@ -216,7 +225,7 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     calibrated = Calibrated(model, temperature).eval()
-    dummy = (torch.zeros(2, 1, 160, 50), torch.zeros(2, 136))
+    dummy = (torch.zeros(2, 1, CUTOUT_ROWS, CUTOUT_COLUMNS), torch.zeros(2, 136))
     torch.onnx.export(calibrated, dummy, os.path.join(args.out, "dfbs-classifier.onnx"), input_names=["cutout", "flux"],
                       output_names=["probabilities"], dynamic_axes={"cutout": {0: "n"}, "flux": {0: "n"}, "probabilities": {0: "n"}},
                       opset_version=17, dynamo=False)
