@@ -24,12 +24,17 @@ def main():
     args = parser.parse_args()
     session = onnxruntime.InferenceSession(args.model)
     for directory in args.sets:
-        flux = normalise_flux(np.load(os.path.join(directory, "flux.npy")))
+        flux = normalise_flux(np.load(os.path.join(directory, "flux.npy"))).astype(np.float32)
+        cutouts = np.load(os.path.join(directory, "cutouts.npy"), mmap_mode="r")
         with open(os.path.join(directory, "labels.csv")) as f:
             rows = list(csv.DictReader(f))
         classes = np.array([r["class"] for r in rows])
         plates = np.array([r["plate"] for r in rows])
-        score = session.run(None, {"flux": flux.astype(np.float32)})[0].ravel()
+        # In chunks: the cutouts of three full plates take 1.1 GB.
+        score = np.concatenate([
+            session.run(None, {"cutout": np.ascontiguousarray(cutouts[i:i + 4096], dtype=np.float32).reshape(-1, 1, 160, 50),
+                               "flux": flux[i:i + 4096]})[0].ravel()
+            for i in range(0, len(flux), 4096)])
         masked = (flux == 0).any(axis=1)
         for plate in sorted(set(plates)):
             index = np.nonzero(plates == plate)[0]
