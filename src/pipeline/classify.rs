@@ -151,11 +151,13 @@ impl OnnxClassifier {
         let anomaly_path = model_dir.join("dfbs-anomaly.onnx");
         let anomaly = if anomaly_path.is_file() {
             let session = session(environment, &anomaly_path, threads)?;
-            // The contract (models/README.md): one input, the normalised spectrum `flux`. The
-            // 1.0.0 model took the cutout; it ranked noise and is retired.
+            // The contract (models/README.md): the classifier's two inputs, the cutout and the
+            // normalised spectrum. The score counts a bin's unexplained emission only where the
+            // cutout shows it with the trace's own profile (2.0.0 took `flux` alone and ranked
+            // dust grains on faint spectra first; 1.0.0 took the cutout alone and ranked noise).
             let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
-            if names != ["flux"] {
-                let why = format!("inputs {names:?}, expected [\"flux\"] (retrain it with training/train_anomaly.py)");
+            if names != ["cutout", "flux"] {
+                let why = format!("inputs {names:?}, expected [\"cutout\", \"flux\"] (retrain it with training/train_anomaly.py)");
                 return Err(ClassifyError::Model(anomaly_path, why));
             }
             Some(Mutex::new(session))
@@ -189,9 +191,10 @@ impl OnnxClassifier {
         };
         let scores = match &self.anomaly {
             Some(anomaly) => {
+                let cutout = TensorRef::from_array_view((shape, cutouts)).map_err(inference)?;
                 let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
                 let mut session = anomaly.lock().map_err(|_| ClassifyError::Inference("an anomaly thread panicked".into()))?;
-                let outputs = session.run(ort::inputs!["flux" => flux]).map_err(inference)?;
+                let outputs = session.run(ort::inputs!["cutout" => cutout, "flux" => flux]).map_err(inference)?;
                 let (_, data) = outputs["score"].try_extract_tensor::<f32>().map_err(inference)?;
                 if data.len() != n {
                     return Err(ClassifyError::Inference(format!("{} anomaly scores for {n} spectra", data.len())));
