@@ -87,9 +87,13 @@ fn a_missing_runtime_is_a_clear_error() {
     assert!(!text.contains("panicked"), "{text}");
 }
 
+/// Cutout row of grid bin 0: the crop's 10 rows of padding, its 5 rows redward of the red
+/// border and the 2 px from the border to the 690 nm point (src/pipeline/extract.rs).
+const FIRST_BIN_ROW: usize = 17;
+
 /// A cutout as the pipeline cuts it (src/pipeline/extract.rs), drawn from a 1D spectrum: a
 /// trace of Gaussian cross-section (sigma 1 px) centred in the 140 x 20 crop, bin k in cutout
-/// row k + 17, on a sky of 0.1 with a little deterministic grain; min-max scaled over the crop,
+/// row k + FIRST_BIN_ROW, on a sky of 0.1 with a little deterministic grain; min-max scaled over the crop,
 /// zero-padded. `grain` adds a dust grain: a disc of radius 2 px, 4 px beside the trace, at
 /// that bin and with that brightness.
 fn trace_cutout(flux: &[f32], grain: Option<(usize, f32)>) -> Vec<f32> {
@@ -99,13 +103,13 @@ fn trace_cutout(flux: &[f32], grain: Option<(usize, f32)>) -> Vec<f32> {
     let mut seed = 12345u32;
     let mut crop = vec![0f32; CROP_ROWS * CROP_COLUMNS];
     for (r, row) in crop.chunks_mut(CROP_COLUMNS).enumerate() {
-        let level = (r + top).checked_sub(17).and_then(|k| flux.get(k)).copied().unwrap_or(0.0);
+        let level = (r + top).checked_sub(FIRST_BIN_ROW).and_then(|k| flux.get(k)).copied().unwrap_or(0.0);
         for (c, value) in row.iter_mut().enumerate() {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
             let grain_noise = ((seed >> 16) as f32 / 65536.0 - 0.5) * 0.01;
             *value = 0.1 + level * (-0.5 * (c as f32 - centre).powi(2)).exp() + grain_noise;
             if let Some((k, brightness)) = grain {
-                let (dy, dx) = (r as f32 - (k + 17 - top) as f32, c as f32 - (centre + 4.0));
+                let (dy, dx) = (r as f32 - (k + FIRST_BIN_ROW - top) as f32, c as f32 - (centre + 4.0));
                 if dy * dy + dx * dx <= 4.0 {
                     *value += brightness;
                 }

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import onnxruntime
 
-from train import normalise_flux
+from train import CUTOUT_COLUMNS, CUTOUT_ROWS, normalise_flux
 
 
 def main():
@@ -32,7 +32,7 @@ def main():
         plates = np.array([r["plate"] for r in rows])
         # In chunks: the cutouts of three full plates take 1.1 GB.
         score = np.concatenate([
-            session.run(None, {"cutout": np.ascontiguousarray(cutouts[i:i + 4096], dtype=np.float32).reshape(-1, 1, 160, 50),
+            session.run(None, {"cutout": np.ascontiguousarray(cutouts[i:i + 4096], dtype=np.float32).reshape(-1, 1, CUTOUT_ROWS, CUTOUT_COLUMNS),
                                "flux": flux[i:i + 4096]})[0].ravel()
             for i in range(0, len(flux), 4096)])
         masked = (flux == 0).any(axis=1)

@@ -44,7 +44,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from train import CUTOUT_COLUMNS, CUTOUT_ROWS, WINDOW_COLUMNS, WINDOW_ROWS, load
+from train import CROP_ROWS, CUTOUT_COLUMNS, CUTOUT_ROWS, WINDOW_COLUMNS, WINDOW_ROWS, load
 
 FLOOR = 0.03
 
@@ -77,11 +77,13 @@ def spectrum_noise(flux):
 
 # The cutout's rows and columns that the trace test reads (train.py's window columns: the
 # 20-column crop and 2 columns of padding each side). Bin k of the grid lies k pixels blueward of
-# the 690 nm point, which lies 2 px blueward of the red border; the crop starts 5 px redward of
-# it and is padded by 10 rows: bin k is cutout row k + FIRST_BIN_ROW (src/pipeline/extract.rs).
-FIRST_BIN_ROW = 17
+# the 690 nm point, which lies RED_BORDER_TO_690 px blueward of the red border; the crop starts
+# CROP_RED_MARGIN px redward of it and is centred in the cutout (src/pipeline/extract.rs,
+# src/pipeline/wavelength.rs): bin k is cutout row k + FIRST_BIN_ROW (17).
+CROP_RED_MARGIN, RED_BORDER_TO_690 = 5, 2
+FIRST_BIN_ROW = (CUTOUT_ROWS - CROP_ROWS) // 2 + CROP_RED_MARGIN + RED_BORDER_TO_690
 TRACE_COLUMNS = WINDOW_COLUMNS
-# Rows above and below a row (3-8 away) whose median is its continuum, and the red rows whose
+# Rows above and below a row (3-8 away) whose mean is its continuum, and the red rows whose
 # median is the trace's cross-dispersion profile.
 CONTINUUM_OFFSETS = (-8, -7, -6, -5, -4, -3, 3, 4, 5, 6, 7, 8)
 PROFILE_ROWS = slice(FIRST_BIN_ROW, 80)
@@ -107,7 +109,7 @@ def excess_matrix(rows=CUTOUT_ROWS, bins=136):
 EXCESS_OF_BIN = excess_matrix()
 
 
-def lower_median(x):
+def median_last_axis(x):
     """Median along the last axis (the mean of the two middle values for an even count), by
     sort so that it exports to ONNX (ONNX Runtime sorts along the last axis fastest)."""
     ordered, _ = torch.sort(x, dim=-1)
@@ -130,8 +132,8 @@ def trace_shaped(cutout):
     least 1 - OFF_TRACE of the excess's squared sum."""
     image = cutout[:, 0, :, TRACE_COLUMNS]                           # [N, 160, 24]
     excess = torch.matmul(EXCESS_OF_BIN, image)                      # [N, 136, 24]
-    profile = lower_median(image[:, PROFILE_ROWS].transpose(1, 2))   # [N, 24]
-    profile = torch.clamp(profile - lower_median(profile).unsqueeze(1), min=0)
+    profile = median_last_axis(image[:, PROFILE_ROWS].transpose(1, 2))   # [N, 24]
+    profile = torch.clamp(profile - median_last_axis(profile).unsqueeze(1), min=0)
     profile = profile / torch.sqrt((profile ** 2).sum(dim=1, keepdim=True) + 1e-9)
     along = (excess * profile.unsqueeze(1)).sum(dim=2)
     total = (excess ** 2).sum(dim=2) + 1e-9
