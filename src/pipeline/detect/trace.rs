@@ -143,6 +143,14 @@ fn blue_peak_of(found: &[(isize, TraceFit)], blue_step: isize, (i, x): (isize, f
         && !found.iter().any(|(j, u)| (u.x - x).abs() <= 1.5 && (j - m) * blue_step >= 0 && (i - j) * blue_step > 0)
 }
 
+/// The lenient limits of the search for a spectrum's own border where its blue peak was taken
+/// for it: a core of at least this many pixels (with the rest of a spectrum after it) ...
+const LENIENT_CORE: f64 = 6.0;
+/// ... at least this many times the trace's FWHM (a grain is round) ...
+const LENIENT_ASPECT: f64 = 1.5;
+/// ... and, for a second spectrum inside another's light, a rise at least this sharp.
+const LENIENT_SHARPNESS: f64 = 0.5;
+
 /// Distance (pixels) from the 690 nm point toward the blue of the half-way point of the rise from
 /// the 480-505 nm minimum to the 440-455 nm blue peak (about 470 nm), as the border fit measures
 /// it: the median over 19 blue peaks taken for borders on the dev plates (their spread 31.7-37.4).
@@ -222,6 +230,9 @@ pub fn find_traces_logged(
     let mut weak: Vec<(isize, f64, f64)> = Vec::new();
     // Borders refused because a mask (a scratch) covers them or the rows just redward.
     let mut masked: Vec<(isize, f64)> = Vec::new();
+    // Borders refused only for a shape just outside the limits (a core a little short with the
+    // rest of a spectrum after it, a second spectrum's rise a little soft): rows, columns, steps.
+    let mut near_miss: Vec<(isize, f64, f32)> = Vec::new();
     for (i, ci) in candidates {
         let column = &columns[ci];
         let raw = column.walker(&column.profile.values);
@@ -309,6 +320,9 @@ pub fn find_traces_logged(
             let flat = (plateau - red_level) / step;
             if sharp < params.secondary_sharpness as f32 || flat < 0.6 {
                 note!("row {at_row}: secondary sharpness {sharp:.2}, plateau {flat:.2}");
+                if sharp >= LENIENT_SHARPNESS as f32 && flat >= 0.6 {
+                    near_miss.push((i, column.x, step));
+                }
                 continue;
             }
         }
@@ -342,6 +356,9 @@ pub fn find_traces_logged(
                 // accepted as an emission-line spectrum
             } else if (core as f64) < params.min_core_length || !has_tail && ((core as f64) < TAIL_FREE_CORE || inside) || inside && previous.is_some() {
                 note!("row {at_row}: core {core}, tail {tail:.3}, knot {body:.3}");
+                if has_tail && !inside && (core as f64) >= LENIENT_CORE {
+                    near_miss.push((i, column.x, step));
+                }
                 continue;
             }
         }
@@ -493,6 +510,42 @@ pub fn find_traces_logged(
                 residual: None,
             },
         ));
+    }
+    // A border found at the blue peak's distance blueward of a near miss on its line (a border
+    // refused only for a core a little short or a rise a little soft), and stepping less than
+    // it, is that spectrum's blue peak: the spectrum starts at the near miss, if the search with
+    // the lenient limits accepts it there. (On the dev plates: stars at B 16-17.4 whose red
+    // part falls to half within 7-8 px, refused for it, and then found 31-38 px blueward with a
+    // step a tenth of their border's.)
+    if params.min_core_length > LENIENT_CORE && !near_miss.is_empty() {
+        let misplaced: Vec<usize> = (0..found.len())
+            .filter(|&a| {
+                let (i, ref t) = found[a];
+                near_miss.iter().any(|&(m, mx, m_step)| (t.step as f32) < m_step && blue_peak_of(&found, blue_step, (i, t.x), (m, mx)))
+            })
+            .collect();
+        if !misplaced.is_empty() {
+            note!("borders {:?} may be blue peaks of near misses: lenient search", misplaced.iter().map(|a| lo as isize + found[*a].0).collect::<Vec<_>>());
+            let lenient = PipelineParams {
+                min_core_length: LENIENT_CORE,
+                min_core_aspect: LENIENT_ASPECT,
+                secondary_sharpness: LENIENT_SHARPNESS,
+                ..params.clone()
+            };
+            let again = find_traces_logged(band, cbox, &lenient, strictness, log.as_deref_mut());
+            for a in misplaced {
+                let (i, ref t) = found[a];
+                let own_border = again.iter().find_map(|r| {
+                    let &(m, ..) = near_miss.iter().find(|(m, mx, _)| (mx - t.x).abs() <= 1.5 && (lo as f64 + *m as f64 - r.y690).abs() <= 4.0)?;
+                    ((r.x - t.x).abs() <= 1.5 && at_blue_peak_distance(((i - m) * blue_step) as f64)).then_some((m, r))
+                });
+                if let Some((m, r)) = own_border {
+                    note!("row {}: the blue peak of the spectrum at y690 row {:.2}", lo as isize + i, r.y690);
+                    found[a] = (m, r.clone());
+                }
+            }
+            found.sort_by_key(|(i, _)| i * blue_step);
+        }
     }
     // A region well above the threshold holds a spectrum even when its border is faint (blue
     // objects have weak red parts): take its strongest border with lowered thresholds, unless
