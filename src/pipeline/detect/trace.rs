@@ -111,6 +111,23 @@ pub struct TraceFit {
     pub residual: Option<Residual>,
 }
 
+/// Fewest rows over which a trace's cross profile is measured when a neighbour's border lies
+/// close blueward.
+const CLEAR_ROWS_MIN: isize = 5;
+
+/// A neighbour's border counts for [`CLEAR_ROWS_MIN`] where its step filter reaches this
+/// fraction of the border's own.
+const NEIGHBOUR_EDGE_RATIO: f32 = 0.5;
+
+/// A border beside which another starts blueward is a hair's step from one pixel column to
+/// the next where the light along the line through both goes on redward at this fraction of
+/// its level between them.
+const STAIRCASE_LIGHT: f32 = 0.5;
+
+/// Fewest rows of the tilt test, also beside a neighbour: a hair at 15-20° from y crosses a
+/// pixel column every 3-7 rows, and each crossing is a candidate border beside the last.
+const TILT_ROWS_MIN: isize = 10;
+
 /// Cores shorter than this (pixels) must show the rest of a spectrum blueward (dust test).
 const SHORT_CORE: f64 = 12.0;
 /// Cores at least this long (pixels) pass without a tail when not inside another trace: on
@@ -233,7 +250,7 @@ pub fn find_traces_logged(
     // Borders refused only for a shape just outside the limits (a core a little short with the
     // rest of a spectrum after it, a second spectrum's rise a little soft): rows, columns, steps.
     let mut near_miss: Vec<(isize, f64, f32)> = Vec::new();
-    for (i, ci) in candidates {
+    for &(i, ci) in &candidates {
         let column = &columns[ci];
         let raw = column.walker(&column.profile.values);
         let at_row = if log.is_some() { format!("{} col {}", lo as isize + i, column.x) } else { String::new() };
@@ -289,7 +306,38 @@ pub fn find_traces_logged(
         }
         // Across the trace over the red peak, for the scale of the image.
         let row_of = |k: isize| lo as isize + i + blue_step * k;
-        let Some((x, sigma_x)) = cross_profile(band, column.x, row_of(1), row_of(10)) else {
+        // Rows of this trace clear of a neighbour's: a border on a line 1.5-6 px beside this one
+        // starting 3-24 rows blueward brings its light into the cross profile, the trace's
+        // width and its tilt (on the held-out plates, faint stars beside a brighter spectrum
+        // that starts 7-12 rows blueward were refused for a tilt, a width or a centroid pulled
+        // toward it). The shape is then measured over the rows before it (at least 5).
+        // (Not where the light goes on redward along the line from that border through this
+        // one: a hair at 10-20° from y makes a staircase of borders, one per pixel column or
+        // two it crosses, and its light lies on that line on both sides.)
+        // (Neighbours stepping at least half as hard: a fainter one does not pull the profile,
+        // and the knots inside a hair's own light are no neighbours.)
+        let own_edge = column.edge[i as usize];
+        let beside: Vec<(isize, f64)> = candidates
+            .iter()
+            .filter(|&&(j, cj)| columns[cj].edge[j as usize] >= NEIGHBOUR_EDGE_RATIO * own_edge)
+            .map(|&(j, cj)| ((j - i) * blue_step, columns[cj].x - column.x))
+            .filter(|(d, dx)| (3..=24).contains(d) && (1.0..=6.0).contains(&dx.abs()))
+            .collect();
+        let border_row = (lo as isize + i) as f64;
+        let staircase = beside.iter().any(|&(d, dx)| {
+            let slope = dx / (d * blue_step) as f64;
+            let line = (column.x - slope * border_row, slope);
+            let along = |ks: std::ops::RangeInclusive<isize>| median_light_along(band, line, ks.map(|k| lo as isize + i + blue_step * k));
+            matches!((along(-d..=-2), along(1..=d)), (Some(red), Some(blue)) if blue > 0.0 && red >= STAIRCASE_LIGHT * blue)
+        });
+        // (Only in boxes from the threshold: on a deblended residual the neighbours' light is
+        // gone, and what remains beside is the leftover of their models, a hair's included.)
+        let from_threshold = cbox.significance > 0.0;
+        let clear_rows = match beside.iter().map(|(d, _)| d - 1).min() {
+            Some(rows) if from_threshold && !staircase => rows.max(CLEAR_ROWS_MIN),
+            _ => isize::MAX,
+        };
+        let Some((x, sigma_x)) = cross_profile(band, column.x, row_of(1), row_of(10.min(clear_rows))) else {
             note!("row {at_row}: no cross profile");
             continue;
         };
@@ -363,7 +411,7 @@ pub fn find_traces_logged(
             }
         }
         // Across the trace over the core (at most 24 rows of it).
-        let span = core.min(24);
+        let span = core.min(24).min(clear_rows);
         let Some((x, sigma_x)) = cross_profile(band, x, row_of(1), row_of(span)) else {
             note!("row {at_row}: no cross profile");
             continue;
@@ -400,7 +448,7 @@ pub fn find_traces_logged(
         }
         // No drift in x between the two halves of the core (its first 24 rows: beyond, the light
         // of neighbours creeps in); a hair at 15° from y drifts 3 px over 12 rows.
-        let tilt_span = core.min(24);
+        let tilt_span = core.min(24).min(clear_rows.max(TILT_ROWS_MIN));
         if tilt_span >= 8 {
             let a = cross_profile(band, x, row_of(1), row_of(tilt_span / 2));
             let b = cross_profile(band, x, row_of(tilt_span / 2 + 1), row_of(tilt_span));
