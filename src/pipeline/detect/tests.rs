@@ -804,3 +804,35 @@ fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
     assert!(found >= 11, "{found} of {} found", objects.len());
     assert!(at_blue_peak.is_empty(), "detections at the blue peak: {at_blue_peak:?}");
 }
+
+/// The faintest hot subdwarfs (B 17.2-17.6 on IIaF, plate limit 18): their red border steps
+/// 3-3.5 σ, under even the relaxed search's threshold, and the relaxed search takes their blue
+/// peak. Searched once more with thresholds × 0.5 for a border at the blue peak's distance
+/// redward, stepping at least 1/1.4 as hard as the blue peak, they are placed there.
+#[test]
+fn the_faintest_hot_subdwarfs_are_not_placed_at_their_blue_peak() {
+    use crate::sim::random::SimRng;
+    use crate::sim::templates::{ObjectClass, Template};
+    let options = SimulateOptions {
+        size: (1000, 1400),
+        seed: 6,
+        density: 1e-6,
+        emulsion: Some("IIaF".into()),
+        limiting_mag: Some(18.0),
+        ..Default::default()
+    };
+    let plate = PlateSpec::draw(&options, 0);
+    let mut objects = Vec::new();
+    for n in 0..60u32 {
+        let mut rng = SimRng::from_parts(&[12, n as u64]);
+        let template = Template::draw(ObjectClass::HotSubdwarf, &mut rng);
+        let (x, y) = (40.0 + 60.0 * (n % 15) as f64, 250.0 + 300.0 * (n / 15) as f64);
+        let mag = 17.2 + 0.4 * (n % 15) as f64 / 14.0;
+        objects.push(population::place_object(&plate, n + 1, template, mag, x, y));
+    }
+    let (found, at_blue_peak) = found_at_red_border_and_blue_peak(&plate, &objects, &[], 1.95);
+    // Without the deeper search: 26 found, 7 at the blue peak. With it: 27 and 3 (the rest are
+    // too faint to be found at all, or placed more than 1.95 px off).
+    assert!(found >= 27, "{found} of {} found at their red border", objects.len());
+    assert!(at_blue_peak.len() <= 3, "{} detections at the blue peak: {at_blue_peak:?}", at_blue_peak.len());
+}

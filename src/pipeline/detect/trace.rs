@@ -145,6 +145,10 @@ const RIDGE_CONTINUATION: f32 = 0.8;
 /// spectra with a fainter one starting redward on their line stepped 1.5-15 times as hard.
 const BLUE_PEAK_STEP_RATIO: f64 = 1.4;
 
+/// Thresholds × this in the search for the red border of a spectrum whose blue peak the relaxed
+/// search took for its border (a step of 2.5 σ instead of 3.5 σ).
+const DEEP_STRICTNESS: f64 = 0.5;
+
 /// Whether `distance` (pixels toward the blue from a red border) is where that spectrum's rise
 /// from its 480-505 nm minimum to its 440-455 nm blue peak lies, with a pixel of slack.
 fn at_blue_peak_distance(distance: f64) -> bool {
@@ -604,10 +608,18 @@ pub fn find_traces_logged(
         let Some(strongest) = relaxed.iter().max_by(|a, b| a.step_snr.total_cmp(&b.step_snr)) else {
             return relaxed;
         };
-        let own_border = relaxed.iter().find(|r| {
-            (r.x - strongest.x).abs() <= 1.5 && at_blue_peak_distance((strongest.y690 - r.y690) * blue_step as f64)
+        let own_border = |traces: &[TraceFit]| {
+            traces.iter().find(|r| (r.x - strongest.x).abs() <= 1.5 && at_blue_peak_distance((strongest.y690 - r.y690) * blue_step as f64)).cloned()
+        };
+        // Where the relaxed search found no border there, a deeper one may: the faintest hot
+        // subdwarfs and white dwarfs step 3-3.5 σ at their red border and 1.2 times as hard at
+        // their blue peak. Taken only where the blue peak steps at most BLUE_PEAK_STEP_RATIO
+        // times as hard as that border, as in the search at full strictness.
+        let own = own_border(&relaxed).or_else(|| {
+            let deeper = find_traces(band, cbox, params, DEEP_STRICTNESS);
+            own_border(&deeper).filter(|r| strongest.step_snr <= BLUE_PEAK_STEP_RATIO * r.step_snr)
         });
-        return vec![own_border.unwrap_or(strongest).clone()];
+        return vec![own.unwrap_or_else(|| strongest.clone())];
     }
     // A border accepted where a weak one lies on its line at the distance of the blue peak
     // redward is that blue peak (hot stars' and F stars' blue peaks step harder than their red
