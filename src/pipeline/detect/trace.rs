@@ -9,7 +9,9 @@
 //!    Gaussian weights of σ 1 px, about the seeing: near the optimal weights of Horne 1986,
 //!    PASP 98, 609), so traces 1-3 px apart in x each have a profile centred on them;
 //! 2. a step filter on each (mean of 8 rows blueward minus 8 rows redward): candidate red
-//!    borders are its local maxima over ±3 rows and ±1 column above `edge_sigma`;
+//!    borders are its local maxima over ±3 rows and ±1 column above `edge_sigma`, and, 6-16
+//!    rows redward of a much stronger one, the maxima of a 3-row step filter where a plateau
+//!    lies between the two (a faint spectrum starting just redward of a bright one);
 //! 3. the candidates, from the red end toward the blue, are tested:
 //!    * a significant step (mean 1-10 px blueward minus 2-9 px redward, `step_sigma`);
 //!    * not the same border seen from a neighbouring column, not closer than
@@ -149,6 +151,19 @@ const BLUE_PEAK_STEP_RATIO: f64 = 1.4;
 /// search took for its border (a step of 2.5 σ instead of 3.5 σ).
 const DEEP_STRICTNESS: f64 = 0.5;
 
+/// The narrow step filter for faint borders just redward of a strong one: rows either side ...
+const NARROW_ARM: isize = 3;
+/// ... searched this many rows redward of the strong border (first, last) ...
+const NARROW_REACH: (isize, isize) = (6, 16);
+/// ... stepping at least this many times the candidate limit (`edge_sigma`) on the narrow
+/// filter ...
+const NARROW_SIGNIFICANCE: f32 = 1.5;
+/// ... whose own step filter is at least this many times the narrow filter there ...
+const NARROW_STRONG: f32 = 3.0;
+/// ... with the light between the two at least this fraction of the faint border's step, in
+/// both halves, and the farther half at most 1/this times the nearer (a plateau, not a rise).
+const NARROW_PLATEAU: f32 = 0.6;
+
 /// Whether `distance` (pixels toward the blue from a red border) is where that spectrum's rise
 /// from its 480-505 nm minimum to its 440-455 nm blue peak lies, with a pixel of slack.
 fn at_blue_peak_distance(distance: f64) -> bool {
@@ -238,6 +253,48 @@ pub fn find_traces_logged(
             }
         }
     }
+    // A faint spectrum whose border lies 6-16 rows redward of a much stronger one on its line:
+    // the 8-row step filter of the strong border still rises there, so the faint border is no
+    // local maximum of its own. A 3-row step filter separates them; its maxima there are
+    // candidates too where the light between the two borders is a plateau (the faint spectrum's
+    // red part), not the strong border's own rise.
+    let narrow_limit = (params.edge_sigma * strictness) as f32 * noise * (2.0f32 / NARROW_ARM as f32).sqrt();
+    // (row, column, rows to the strong border)
+    let mut extra: Vec<(isize, usize, isize)> = Vec::new();
+    // (Not on deblended residuals, whose neighbours' leftovers are no plateaus.)
+    for &(j, cj) in candidates.iter().filter(|_| cbox.significance > 0.0) {
+        for (ci, column) in columns.iter().enumerate().filter(|(ci, _)| ci.abs_diff(cj) <= 1) {
+            let raw = column.walker(&column.profile.values);
+            let narrow = |i: isize| -> Option<f32> {
+                let (blue, nb) = raw.mean(i, 1, NARROW_ARM);
+                let (red, nr) = raw.mean(i, -NARROW_ARM, -1);
+                (nb == NARROW_ARM as usize && nr == NARROW_ARM as usize).then_some(blue - red)
+            };
+            for d in NARROW_REACH.0..=NARROW_REACH.1 {
+                let i = j - blue_step * d;
+                let Some(e) = narrow(i) else { continue };
+                let strong = columns[cj].edge[j as usize];
+                if e <= NARROW_SIGNIFICANCE * narrow_limit || strong < NARROW_STRONG * e {
+                    continue;
+                }
+                if (1..=2).any(|k| narrow(i - k).is_some_and(|o| o > e) || narrow(i + k).is_some_and(|o| o >= e)) {
+                    continue;
+                }
+                // The light between the two borders: a plateau at the faint border's level.
+                let (near, _) = raw.mean(i, 2, d / 2);
+                let (far, _) = raw.mean(i, d / 2 + 1, d - 3);
+                let (sky, _) = raw.mean(i, -8, -2);
+                if near - sky < NARROW_PLATEAU * e || far - sky < NARROW_PLATEAU * e || far - sky > (near - sky) / NARROW_PLATEAU {
+                    continue;
+                }
+                let taken = candidates.iter().copied().chain(extra.iter().map(|&(k, ck, _)| (k, ck))).any(|(k, ck)| (k - i).abs() <= 3 && ck.abs_diff(ci) <= 1);
+                if !taken {
+                    extra.push((i, ci, d));
+                }
+            }
+        }
+    }
+    candidates.extend(extra.iter().map(|&(i, ci, _)| (i, ci)));
     // From the red end toward the blue.
     candidates.sort_by_key(|&(i, ci)| (i * blue_step, ci));
     note!(
@@ -258,14 +315,17 @@ pub fn find_traces_logged(
         let column = &columns[ci];
         let raw = column.walker(&column.profile.values);
         let at_row = if log.is_some() { format!("{} col {}", lo as isize + i, column.x) } else { String::new() };
-        let (peak, n_peak) = raw.mean(i, 1, 10);
+        // The red peak over 1-10 rows blueward, or up to 2 rows short of the strong border just
+        // blueward of a border found by the narrow filter (whose light is not this trace's).
+        let peak_rows = extra.iter().find(|e| (e.0, e.1) == (i, ci)).map_or(10, |e| (e.2 - 2).clamp(4, 10));
+        let (peak, n_peak) = raw.mean(i, 1, peak_rows);
         let (red_level, n_red) = raw.mean(i, -9, -2);
         // Rows of the profile, from 3 redward to 10 blueward of the border, that are masked.
         let masked_rows = (-3..=10isize).filter(|k| {
             let j = i + blue_step * k;
             j >= 0 && j < n && !column.profile.values[j as usize].is_finite()
         });
-        if n_peak < 6 || n_red < 2 {
+        if n_peak < 6.min(peak_rows as usize) || n_red < 2 {
             // At the end of the band or of the plate, or masked: cannot verify. A strong step
             // there still marks a trace, whose own features must not pass for new spectra.
             if n_peak >= 6 && column.edge[i as usize] > 3.0 * edge_limit {
