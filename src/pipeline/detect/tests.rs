@@ -734,13 +734,9 @@ fn found_at_red_border_and_blue_peak(plate: &PlateSpec, objects: &[SimObject], d
     (found, at_blue_peak)
 }
 
-/// Hot subdwarfs at B 16.6-17.4 on the IIaF emulsion (plate limit 18): their 440-455 nm blue
-/// peak steps up from the 480-505 nm minimum harder than their red border steps up from the sky,
-/// so the border search may take the blue peak's edge, 27-42 px blueward, for the border (the
-/// red border then too weak to pass, or passing as a second spectrum). They must be found at
-/// their red border, not at their blue peak.
-#[test]
-fn hot_subdwarfs_are_found_at_their_red_border_not_their_blue_peak() {
+/// Sixty hot subdwarfs (templates drawn with `seed`) at B `mags.0`-`mags.1` on a 1000 × 1400
+/// IIaF plate with limit 18, 60 px apart across and 300 px along the dispersion.
+fn hot_subdwarfs_on_iiaf(seed: u64, mags: (f64, f64)) -> (PlateSpec, Vec<SimObject>) {
     use crate::sim::random::SimRng;
     use crate::sim::templates::{ObjectClass, Template};
     let options = SimulateOptions {
@@ -752,14 +748,26 @@ fn hot_subdwarfs_are_found_at_their_red_border_not_their_blue_peak() {
         ..Default::default()
     };
     let plate = PlateSpec::draw(&options, 0);
-    let mut objects = Vec::new();
-    for n in 0..60u32 {
-        let mut rng = SimRng::from_parts(&[11, n as u64]);
-        let template = Template::draw(ObjectClass::HotSubdwarf, &mut rng);
-        let (x, y) = (40.0 + 60.0 * (n % 15) as f64, 250.0 + 300.0 * (n / 15) as f64);
-        let mag = 16.6 + 0.8 * (n % 15) as f64 / 14.0;
-        objects.push(population::place_object(&plate, n + 1, template, mag, x, y));
-    }
+    let objects = (0..60u32)
+        .map(|n| {
+            let mut rng = SimRng::from_parts(&[seed, n as u64]);
+            let template = Template::draw(ObjectClass::HotSubdwarf, &mut rng);
+            let (x, y) = (40.0 + 60.0 * (n % 15) as f64, 250.0 + 300.0 * (n / 15) as f64);
+            let mag = mags.0 + (mags.1 - mags.0) * (n % 15) as f64 / 14.0;
+            population::place_object(&plate, n + 1, template, mag, x, y)
+        })
+        .collect();
+    (plate, objects)
+}
+
+/// Hot subdwarfs at B 16.6-17.4 on the IIaF emulsion (plate limit 18): their 440-455 nm blue
+/// peak steps up from the 480-505 nm minimum harder than their red border steps up from the sky,
+/// so the border search may take the blue peak's edge, 27-42 px blueward, for the border (the
+/// red border then too weak to pass, or passing as a second spectrum). They must be found at
+/// their red border, not at their blue peak.
+#[test]
+fn hot_subdwarfs_are_found_at_their_red_border_not_their_blue_peak() {
+    let (plate, objects) = hot_subdwarfs_on_iiaf(11, (16.6, 17.4));
     let (found, at_blue_peak) = found_at_red_border_and_blue_peak(&plate, &objects, &[], 1.5);
     // Before the blue-peak test of find_traces: 43 found, 10 detections at the blue peak. With
     // it: 46 and 5. The 5 left are blue peaks accepted as a second spectrum beside their star's
@@ -811,25 +819,7 @@ fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
 /// redward, stepping at least 1/1.4 as hard as the blue peak, they are placed there.
 #[test]
 fn the_faintest_hot_subdwarfs_are_not_placed_at_their_blue_peak() {
-    use crate::sim::random::SimRng;
-    use crate::sim::templates::{ObjectClass, Template};
-    let options = SimulateOptions {
-        size: (1000, 1400),
-        seed: 6,
-        density: 1e-6,
-        emulsion: Some("IIaF".into()),
-        limiting_mag: Some(18.0),
-        ..Default::default()
-    };
-    let plate = PlateSpec::draw(&options, 0);
-    let mut objects = Vec::new();
-    for n in 0..60u32 {
-        let mut rng = SimRng::from_parts(&[12, n as u64]);
-        let template = Template::draw(ObjectClass::HotSubdwarf, &mut rng);
-        let (x, y) = (40.0 + 60.0 * (n % 15) as f64, 250.0 + 300.0 * (n / 15) as f64);
-        let mag = 17.2 + 0.4 * (n % 15) as f64 / 14.0;
-        objects.push(population::place_object(&plate, n + 1, template, mag, x, y));
-    }
+    let (plate, objects) = hot_subdwarfs_on_iiaf(12, (17.2, 17.6));
     let (found, at_blue_peak) = found_at_red_border_and_blue_peak(&plate, &objects, &[], 1.95);
     // Without the deeper search: 26 found, 7 at the blue peak. With it: 27 and 3 (the rest are
     // too faint to be found at all, or placed more than 1.95 px off).
