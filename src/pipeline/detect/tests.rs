@@ -720,10 +720,19 @@ fn full_plate_timing() {
 /// within `radius` px, and the detections lying 20-45 px blueward of an object on its line (at
 /// its blue peak).
 fn found_at_red_border_and_blue_peak(plate: &PlateSpec, objects: &[SimObject], defects: &[Defect], radius: f64) -> (usize, Vec<(f64, f64)>) {
+    found_in(plate, objects, &detections_on(plate, objects, defects), radius)
+}
+
+/// Renders `objects` and `defects` on `plate` and runs the detection.
+fn detections_on(plate: &PlateSpec, objects: &[SimObject], defects: &[Defect]) -> Vec<Detection> {
     let scene = PlateScene::new(plate, objects, defects);
     let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
     let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
-    let detections = detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap();
+    detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap()
+}
+
+/// [`found_at_red_border_and_blue_peak`] for detections already made.
+fn found_in(plate: &PlateSpec, objects: &[SimObject], detections: &[Detection], radius: f64) -> (usize, Vec<(f64, f64)>) {
     let found = objects.iter().filter(|o| detections.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < radius)).count();
     let sign = plate.red_end.sign();
     let at_blue_peak = detections
@@ -837,16 +846,11 @@ fn faint_borders_just_redward_of_bright_ones_are_found() {
         let dx = 0.3 * ((n % 7) as f64 - 3.0) / 3.0;
         (14.0 + 0.1 * (n % 6) as f64, 16.5 + 0.1 * (n % 6) as f64, dx, 9.0 + (n % 5) as f64)
     });
-    let (found, _) = found_at_red_border_and_blue_peak(&plate, &objects, &[], 1.95);
-    let faint_found = {
-        let scene = PlateScene::new(&plate, &objects, &[]);
-        let pixels: Vec<f32> = scene.render_band(0, plate.height).into_iter().map(|v| v as f32).collect();
-        let mut source = MemorySource { width: plate.width, height: plate.height, values: &pixels };
-        let detections = detect_and_extract(&mut source, &PipelineParams::for_plate(plate.red_end, plate.anchor_offset_px)).unwrap();
-        let false_ones = detections.iter().filter(|d| !objects.iter().any(|o| (o.x - d.x).hypot(o.y - d.y) < 3.0)).count();
-        assert!(false_ones == 0, "{false_ones} detections match no star");
-        objects.iter().filter(|o| o.mag_b > 16.0 && detections.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < 1.95)).count()
-    };
+    let detections = detections_on(&plate, &objects, &[]);
+    let (found, _) = found_in(&plate, &objects, &detections, 1.95);
+    let false_ones = detections.iter().filter(|d| !objects.iter().any(|o| (o.x - d.x).hypot(o.y - d.y) < 3.0)).count();
+    assert!(false_ones == 0, "{false_ones} detections match no star");
+    let faint_found = objects.iter().filter(|o| o.mag_b > 16.0 && detections.iter().any(|d| (o.x - d.x).hypot(o.y - d.y) < 1.95)).count();
     // Without the 3-row filter: 42 of 60 found, 12 of the 30 faint ones. With it: 60 and 30.
     assert!(found >= 58, "{found} of {} found", objects.len());
     assert!(faint_found >= 28, "{faint_found} of the 30 faint stars found");

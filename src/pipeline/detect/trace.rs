@@ -187,6 +187,39 @@ fn blue_peak_of(found: &[(isize, TraceFit)], blue_step: isize, (i, x): (isize, f
         && !found.iter().any(|(j, u)| (u.x - x).abs() <= 1.5 && (j - m) * blue_step >= 0 && (i - j) * blue_step > 0)
 }
 
+/// How many rows blueward of the border at profile index `i` in column `ci` the trace's shape
+/// (centroid, width, tilt) may be measured over before a neighbour's light comes in: a border on
+/// a line 1-6 px beside it, stepping at least [`NEIGHBOUR_EDGE_RATIO`] as hard (a fainter one
+/// does not pull the profile, and the knots inside a hair's own light are no neighbours),
+/// starting 3-24 rows blueward. (On the held-out plates, faint stars beside a brighter spectrum
+/// that starts 7-12 rows blueward were refused for a tilt, a width or a centroid pulled toward
+/// it.) At least [`CLEAR_ROWS_MIN`]; `isize::MAX` with no such neighbour, or where the light goes
+/// on redward along the line from a neighbour's border through this one: a hair at 10-20° from
+/// y makes a staircase of borders, one per pixel column or two it crosses, and its light lies on
+/// that line on both sides.
+fn rows_clear_of_neighbours(band: &BandImage, columns: &[Column], candidates: &[(isize, usize)], (i, ci): (isize, usize), lo: usize, blue_step: isize) -> isize {
+    let column = &columns[ci];
+    let own_edge = column.edge[i as usize];
+    let beside = || {
+        candidates
+            .iter()
+            .filter(move |&&(j, cj)| columns[cj].edge[j as usize] >= NEIGHBOUR_EDGE_RATIO * own_edge)
+            .map(move |&(j, cj)| ((j - i) * blue_step, columns[cj].x - column.x))
+            .filter(|(d, dx)| (3..=24).contains(d) && (1.0..=6.0).contains(&dx.abs()))
+    };
+    let border_row = (lo as isize + i) as f64;
+    let staircase = beside().any(|(d, dx)| {
+        let slope = dx / (d * blue_step) as f64;
+        let line = (column.x - slope * border_row, slope);
+        let along = |ks: std::ops::RangeInclusive<isize>| median_light_along(band, line, ks.map(|k| lo as isize + i + blue_step * k));
+        matches!((along(-d..=-2), along(1..=d)), (Some(red), Some(blue)) if blue > 0.0 && red >= STAIRCASE_LIGHT * blue)
+    });
+    match beside().map(|(d, _)| d - 1).min() {
+        Some(rows) if !staircase => rows.max(CLEAR_ROWS_MIN),
+        _ => isize::MAX,
+    }
+}
+
 /// The lenient limits of the search for a spectrum's own border where its blue peak was taken
 /// for it: a core of at least this many pixels (with the rest of a spectrum after it) ...
 const LENIENT_CORE: f64 = 6.0;
@@ -266,11 +299,14 @@ pub fn find_traces_logged(
     // local maximum of its own. A 3-row step filter separates them; its maxima there are
     // candidates too where the light between the two borders is a plateau (the faint spectrum's
     // red part), not the strong border's own rise.
+    // (Only in boxes from the threshold: on a deblended residual the neighbours' light is gone,
+    // and what remains is the leftover of their models, which makes no plateaus.)
+    let from_threshold = cbox.significance > 0.0;
     let narrow_limit = (params.edge_sigma * strictness) as f32 * noise * (2.0f32 / NARROW_ARM as f32).sqrt();
     // (row, column, rows to the strong border)
     let mut extra: Vec<(isize, usize, isize)> = Vec::new();
-    // (Not on deblended residuals, whose neighbours' leftovers are no plateaus.)
-    for &(j, cj) in candidates.iter().filter(|_| cbox.significance > 0.0) {
+    for &(j, cj) in candidates.iter().filter(|_| from_threshold) {
+        let strong = columns[cj].edge[j as usize];
         for (ci, column) in columns.iter().enumerate().filter(|(ci, _)| ci.abs_diff(cj) <= 1) {
             let raw = column.walker(&column.profile.values);
             let narrow = |i: isize| -> Option<f32> {
@@ -281,7 +317,6 @@ pub fn find_traces_logged(
             for d in NARROW_REACH.0..=NARROW_REACH.1 {
                 let i = j - blue_step * d;
                 let Some(e) = narrow(i) else { continue };
-                let strong = columns[cj].edge[j as usize];
                 if e <= NARROW_SIGNIFICANCE * narrow_limit || strong < NARROW_STRONG * e {
                     continue;
                 }
@@ -378,37 +413,8 @@ pub fn find_traces_logged(
         }
         // Across the trace over the red peak, for the scale of the image.
         let row_of = |k: isize| lo as isize + i + blue_step * k;
-        // Rows of this trace clear of a neighbour's: a border on a line 1.5-6 px beside this one
-        // starting 3-24 rows blueward brings its light into the cross profile, the trace's
-        // width and its tilt (on the held-out plates, faint stars beside a brighter spectrum
-        // that starts 7-12 rows blueward were refused for a tilt, a width or a centroid pulled
-        // toward it). The shape is then measured over the rows before it (at least 5).
-        // (Not where the light goes on redward along the line from that border through this
-        // one: a hair at 10-20° from y makes a staircase of borders, one per pixel column or
-        // two it crosses, and its light lies on that line on both sides.)
-        // (Neighbours stepping at least half as hard: a fainter one does not pull the profile,
-        // and the knots inside a hair's own light are no neighbours.)
-        let own_edge = column.edge[i as usize];
-        let beside: Vec<(isize, f64)> = candidates
-            .iter()
-            .filter(|&&(j, cj)| columns[cj].edge[j as usize] >= NEIGHBOUR_EDGE_RATIO * own_edge)
-            .map(|&(j, cj)| ((j - i) * blue_step, columns[cj].x - column.x))
-            .filter(|(d, dx)| (3..=24).contains(d) && (1.0..=6.0).contains(&dx.abs()))
-            .collect();
-        let border_row = (lo as isize + i) as f64;
-        let staircase = beside.iter().any(|&(d, dx)| {
-            let slope = dx / (d * blue_step) as f64;
-            let line = (column.x - slope * border_row, slope);
-            let along = |ks: std::ops::RangeInclusive<isize>| median_light_along(band, line, ks.map(|k| lo as isize + i + blue_step * k));
-            matches!((along(-d..=-2), along(1..=d)), (Some(red), Some(blue)) if blue > 0.0 && red >= STAIRCASE_LIGHT * blue)
-        });
-        // (Only in boxes from the threshold: on a deblended residual the neighbours' light is
-        // gone, and what remains beside is the leftover of their models, a hair's included.)
-        let from_threshold = cbox.significance > 0.0;
-        let clear_rows = match beside.iter().map(|(d, _)| d - 1).min() {
-            Some(rows) if from_threshold && !staircase => rows.max(CLEAR_ROWS_MIN),
-            _ => isize::MAX,
-        };
+        // The rows of this trace clear of a neighbour's light (see rows_clear_of_neighbours).
+        let clear_rows = if from_threshold { rows_clear_of_neighbours(band, &columns, &candidates, (i, ci), lo, blue_step) } else { isize::MAX };
         let Some((x, sigma_x)) = cross_profile(band, column.x, row_of(1), row_of(10.min(clear_rows))) else {
             note!("row {at_row}: no cross profile");
             continue;
