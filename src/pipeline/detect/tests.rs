@@ -822,6 +822,46 @@ fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
     assert!(at_blue_peak.is_empty(), "detections at the blue peak: {at_blue_peak:?}");
 }
 
+/// A scratch (masked: clearer than clear plate) crossing a spectrum just redward of its red
+/// border, or across its red peak, hides neither the border nor the star: the line beyond the
+/// mask is dark, and the masked rows do not end the core. A scratch across the 480-505 nm
+/// minimum makes no border of the blue peak beyond it (the red part lies 15-44 rows redward).
+#[test]
+fn scratches_at_the_red_border_do_not_hide_the_star() {
+    use crate::sim::defects::DefectKind;
+    use crate::sim::random::SimRng;
+    use crate::sim::templates::{ObjectClass, Template};
+    let options = SimulateOptions { size: (1300, 900), seed: 6, density: 1e-6, ..Default::default() };
+    let plate = PlateSpec::draw(&options, 0);
+    let sign = plate.red_end.sign();
+    let mut objects = Vec::new();
+    let mut scratches = Vec::new();
+    // Rows from the 690 nm point to where the scratch crosses the trace (toward the red > 0).
+    for (n, crossing) in [3.5, 5.0, 7.0, -3.0, -5.0, -21.0, -24.0, -27.0, -30.0].into_iter().enumerate() {
+        let x = 100.0 + 120.0 * n as f64;
+        let mut rng = SimRng::from_parts(&[11, n as u64]);
+        objects.push(population::place_object(&plate, n as u32 + 1, Template::draw(ObjectClass::NormalStar, &mut rng), 17.0, x, 400.0));
+        let y = 400.0 + sign * (plate.anchor_offset_px + crossing);
+        let (dx, dy) = (30.0 * 35f64.to_radians().cos(), 30.0 * 35f64.to_radians().sin());
+        scratches.push(Defect {
+            number: n as u32 + 1,
+            kind: DefectKind::Scratch,
+            start: (x - dx, y - dy),
+            end: (x + dx, y + dy),
+            half_width: 0.5,
+            density: -2.0,
+        });
+    }
+    let detections = detections_on(&plate, &objects, &scratches);
+    let (found, at_blue_peak) = found_in(&plate, &objects, &detections, match_radius_px());
+    let positions: Vec<(f64, f64)> = detections.iter().map(|d| (d.x, d.y)).collect();
+    // Before the masked-stretch rules: 7 of 9 found at B 17.0 (8 at B 16.5, 5 at B 17.3); with
+    // them 9 (9, 8), and none at the blue peak.
+    assert_eq!(found, objects.len(), "found {found}: {positions:?}");
+    assert!(at_blue_peak.is_empty(), "detections at the blue peak: {at_blue_peak:?}");
+    assert_eq!(detections.len(), objects.len(), "{positions:?}");
+}
+
 /// The faintest hot subdwarfs (B 17.2-17.6 on IIaF, plate limit 18): their red border steps
 /// 3-3.5 σ, under even the relaxed search's threshold, and the relaxed search takes their blue
 /// peak. Searched once more with thresholds × 0.5 for a border at the blue peak's distance

@@ -14,6 +14,11 @@
 //!    lies between the two (a faint spectrum starting just redward of a bright one);
 //! 3. the candidates, from the red end toward the blue, are tested:
 //!    * a significant step (mean 1-10 px blueward minus 2-9 px redward, `step_sigma`);
+//!    * at the edge of a masked stretch (a scratch, clearer than clear plate), only where the
+//!      line beyond the mask is dark, also right beyond it, and no trace's red part lies 15-44
+//!      rows redward (else it is a trace the scratch cuts, or the blue peak of one); masked rows
+//!      across the red peak or the core are read past, and where the border's position cannot
+//!      be fitted past the mask the spectrum is placed from its blue peak, if at all;
 //!    * not the same border seen from a neighbouring column, not closer than
 //!      `min_border_separation` to the previous border on the same line;
 //!    * inside another trace's light (a border accepted redward of it on its line, or light
@@ -129,6 +134,34 @@ const STAIRCASE_LIGHT: f32 = 0.5;
 /// Fewest rows of the tilt test, also beside a neighbour: a hair at 15-20° from y crosses a
 /// pixel column every 3-7 rows, and each crossing is a candidate border beside the last.
 const TILT_ROWS_MIN: isize = 10;
+
+/// Masked rows (a scratch across the trace) skipped at most, in a row, when walking a core.
+const MASK_SKIP: usize = 6;
+
+/// Beyond a masked stretch right redward of a border, the line must stay below this fraction of
+/// the border's red peak for the border to be real: a trace that the mask cuts goes on there at
+/// about its own level.
+const BEYOND_MASK_FRACTION: f32 = 0.25;
+
+/// The mean of the first valid rows (up to 6) redward of the masked stretch that begins within
+/// 3 rows redward of `i`, how many there were, and the brightest of the first 3; `None` when the
+/// mask runs on for more than 12 rows (the plate holder, the end of the band).
+fn beyond_mask(raw: &Walker, i: isize) -> Option<(f32, usize, f32)> {
+    let mut k = -1;
+    while raw.at(i, k).is_some() {
+        k -= 1;
+    }
+    let mask_start = k;
+    while raw.at(i, k).is_none() {
+        k -= 1;
+        if mask_start - k > 12 {
+            return None;
+        }
+    }
+    let (mean, n) = raw.mean(i, k - 5, k);
+    let first = (k - 2..=k).filter_map(|j| raw.at(i, j)).fold(f32::NEG_INFINITY, f32::max);
+    Some((mean, n, first))
+}
 
 /// Cores shorter than this (pixels) must show the rest of a spectrum blueward (dust test).
 const SHORT_CORE: f64 = 12.0;
@@ -361,7 +394,21 @@ pub fn find_traces_logged(
         // The red peak over 1-10 rows blueward, or up to 2 rows short of the strong border just
         // blueward of a border found by the narrow filter (whose light is not this trace's).
         let peak_rows = extra.iter().find(|e| (e.0, e.1) == (i, ci)).map_or(10, |e| (e.2 - 2).clamp(4, 10));
-        let (peak, n_peak) = raw.mean(i, 1, peak_rows);
+        let (mut peak, mut n_peak) = raw.mean(i, 1, peak_rows);
+        // Where a scratch (masked rows) hides part of a border's light, the border may still be
+        // a spectrum's, read past the mask (its red peak, the mask's edge, its core): not where
+        // the rows 15-44 redward hold light (the red part of a trace whose blue peak this is,
+        // the scratch lying across its 480-505 nm minimum), nor on a deblended residual.
+        let mut read_past_mask = false;
+        let no_red_part = |peak: f32| from_threshold && (15..=40).step_by(5).all(|d| raw.mean(i, -d - 4, -d).0 < BEYOND_MASK_FRACTION * peak);
+        if n_peak < 6.min(peak_rows as usize)
+            && (1..=peak_rows).any(|k| raw.at(i, k).is_none() && raw.at(i, k + 1).is_some())
+            && no_red_part(raw.mean(i, 1, peak_rows + 4).0)
+        {
+            // A masked stretch (a scratch) crosses the red peak: take the rows beyond it too.
+            (peak, n_peak) = raw.mean(i, 1, peak_rows + 4);
+            read_past_mask = true;
+        }
         let (red_level, n_red) = raw.mean(i, -9, -2);
         // Rows of the profile, from 3 redward to 10 blueward of the border, that are masked.
         let masked_rows = (-3..=10isize).filter(|k| {
@@ -382,12 +429,23 @@ pub fn find_traces_logged(
         }
         // Masked rows right redward (a scratch, the plate-holder mask): the edge of the mask,
         // where a trace it cuts reappears, is no red border.
-        if (-3..=-1).filter(|k| raw.at(i, *k).is_none()).count() >= 2 {
-            note!("row {at_row}: at the edge of a masked stretch");
-            if masked_rows.count() > 0 {
-                masked.push((i, column.x));
+        // (Unless the line beyond the mask is dark and the light starts right at this row: a
+        // scratch crossing just redward of a real border, not the few dark rows between a
+        // border and a mask.)
+        let at_mask_edge = (-3..=-1).filter(|k| raw.at(i, *k).is_none()).count() >= 2;
+        if at_mask_edge {
+            let (first_rows, _) = raw.mean(i, 1, 2);
+            // (The rows right beyond the mask dark too: where the mask covers a trace's red peak,
+            // its real border lies a few rows on, and this edge would place it that far off.)
+            let dark_beyond = matches!(beyond_mask(&raw, i), Some((level, n, first)) if n >= 3 && level < BEYOND_MASK_FRACTION * peak && first < 2.0 * BEYOND_MASK_FRACTION * peak);
+            if !(dark_beyond && no_red_part(peak) && first_rows >= 0.5 * peak) {
+                note!("row {at_row}: at the edge of a masked stretch");
+                if masked_rows.count() > 0 {
+                    masked.push((i, column.x));
+                }
+                continue;
             }
-            continue;
+            read_past_mask = true;
         }
         let step = peak - red_level;
         let step_noise = noise * (1.0 / n_peak as f32 + 1.0 / n_red as f32).sqrt();
@@ -466,14 +524,18 @@ pub fn find_traces_logged(
         // Core: from the border to where the red part falls to half its level (3 rows running).
         let s2 = column.walker(&column.smooth2);
         let mut core = 0isize;
-        let mut below = 0;
+        let (mut below, mut masked_run, mut last_bright) = (0, 0, 0);
         for k in 1..=160isize {
+            // Rows a scratch masks neither end the core nor count toward it (beyond a few: the
+            // end of the band or of the mask's reach).
             match s2.at(i, k) {
-                Some(v) if v - red_level >= 0.5 * step => below = 0,
-                _ => below += 1,
+                Some(v) if v - red_level >= 0.5 * step => (last_bright, below, masked_run) = (k, 0, 0),
+                Some(_) => (below, masked_run) = (below + 1, 0),
+                None if masked_run < MASK_SKIP && no_red_part(peak) => (masked_run, read_past_mask) = (masked_run + 1, true),
+                None => below += 1,
             }
             if below >= 3 {
-                core = k - 3;
+                core = last_bright;
                 break;
             }
             core = k;
@@ -603,9 +665,15 @@ pub fn find_traces_logged(
                 _ => break,
             }
         }
-        let position = position
-            .or_else(|| half_crossing(&column.walker(&column.smooth1), i, 0.5 * (raw.mean(i, 1, 4).0 + red_level)))
-            .unwrap_or(i as f64);
+        let position = position.or_else(|| half_crossing(&column.walker(&column.smooth1), i, 0.5 * (raw.mean(i, 1, 4).0 + red_level)));
+        let Some(position) = position.or((!read_past_mask).then_some(i as f64)) else {
+            // A scratch across the cut-off leaves too few rows to place the border on: the
+            // candidate's row could be pixels off (the next valid row past the mask). The
+            // spectrum may still be placed from its blue peak, as where a mask covers the border.
+            note!("row {at_row}: a masked stretch hides where the border lies");
+            masked.push((i, column.x));
+            continue;
+        };
         // Visible length: the rows whose centre pixel (smoothed along the trace, σ 3 px) stays
         // above `visible_sigma` times the grain noise, until 5 rows running fall below.
         let centre_column = x.round().clamp(0.0, (band.width - 1) as f64) as usize;
