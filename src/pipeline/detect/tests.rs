@@ -786,36 +786,45 @@ fn hot_subdwarfs_are_found_at_their_red_border_not_their_blue_peak() {
     assert!(at_blue_peak.len() <= 6, "{} detections at the blue peak: {at_blue_peak:?}", at_blue_peak.len());
 }
 
-/// A scratch (masked: clearer than clear plate) across a spectrum's red cut-off hides the red
-/// border, and the spectrum's blue peak, 34 px blueward, looks like a border inside a trace (or,
-/// where the red part is faint, like a spectrum's own). A border with a masked one at the blue
-/// peak's distance redward is taken for that blue peak, and the spectrum placed from it.
-#[test]
-fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
+/// Normal stars of B `mag` (templates drawn with `seed`) in a row at y 400 on a `width` × 900
+/// plate, star n at x `x(n)`, each crossed at 35° by a scratch of `half_width` px `crossings[n]`
+/// rows from its 690 nm point (toward the red > 0).
+fn stars_crossed_by_scratches(width: usize, seed: u64, mag: f64, crossings: &[f64], x: impl Fn(usize) -> f64, half_width: f64) -> (PlateSpec, Vec<SimObject>, Vec<Defect>) {
     use crate::sim::defects::DefectKind;
     use crate::sim::random::SimRng;
     use crate::sim::templates::{ObjectClass, Template};
-    let options = SimulateOptions { size: (1000, 900), seed: 6, density: 1e-6, ..Default::default() };
+    let options = SimulateOptions { size: (width, 900), seed: 6, density: 1e-6, ..Default::default() };
     let plate = PlateSpec::draw(&options, 0);
     let sign = plate.red_end.sign();
     let mut objects = Vec::new();
     let mut scratches = Vec::new();
-    // Rows from the 690 nm point to where the scratch crosses the trace (toward the red > 0).
-    for (n, crossing) in [-1.0, 0.0, 1.0, 2.0].into_iter().cycle().take(12).enumerate() {
-        let (x, y) = (60.0 + 75.0 * n as f64, 400.0);
-        let mut rng = SimRng::from_parts(&[13, n as u64]);
-        objects.push(population::place_object(&plate, n as u32 + 1, Template::draw(ObjectClass::NormalStar, &mut rng), 15.8, x, y));
-        let y = y + sign * (plate.anchor_offset_px + crossing);
+    for (n, crossing) in crossings.iter().enumerate() {
+        let x = x(n);
+        let mut rng = SimRng::from_parts(&[seed, n as u64]);
+        objects.push(population::place_object(&plate, n as u32 + 1, Template::draw(ObjectClass::NormalStar, &mut rng), mag, x, 400.0));
+        let y = 400.0 + sign * (plate.anchor_offset_px + crossing);
         let (dx, dy) = (30.0 * 35f64.to_radians().cos(), 30.0 * 35f64.to_radians().sin());
         scratches.push(Defect {
             number: n as u32 + 1,
             kind: DefectKind::Scratch,
             start: (x - dx, y - dy),
             end: (x + dx, y + dy),
-            half_width: 1.0,
+            half_width,
             density: -2.0,
         });
     }
+    (plate, objects, scratches)
+}
+
+/// A scratch (masked: clearer than clear plate) across a spectrum's red cut-off hides the red
+/// border, and the spectrum's blue peak, 34 px blueward, looks like a border inside a trace (or,
+/// where the red part is faint, like a spectrum's own). A border with a masked one at the blue
+/// peak's distance redward is taken for that blue peak, and the spectrum placed from it.
+#[test]
+fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
+    // Rows from the 690 nm point to where the scratch crosses the trace (toward the red > 0).
+    let crossings: Vec<f64> = [-1.0, 0.0, 1.0, 2.0].into_iter().cycle().take(12).collect();
+    let (plate, objects, scratches) = stars_crossed_by_scratches(1000, 13, 15.8, &crossings, |n| 60.0 + 75.0 * n as f64, 1.0);
     let (found, at_blue_peak) = found_at_red_border_and_blue_peak(&plate, &objects, &scratches, 1.95);
     // Before the masked-border tests of find_traces: none found, 2 placed at the blue peak.
     assert!(found >= 11, "{found} of {} found", objects.len());
@@ -828,30 +837,8 @@ fn a_scratch_across_the_red_border_does_not_move_the_star_to_its_blue_peak() {
 /// minimum makes no border of the blue peak beyond it (the red part lies 15-44 rows redward).
 #[test]
 fn scratches_at_the_red_border_do_not_hide_the_star() {
-    use crate::sim::defects::DefectKind;
-    use crate::sim::random::SimRng;
-    use crate::sim::templates::{ObjectClass, Template};
-    let options = SimulateOptions { size: (1300, 900), seed: 6, density: 1e-6, ..Default::default() };
-    let plate = PlateSpec::draw(&options, 0);
-    let sign = plate.red_end.sign();
-    let mut objects = Vec::new();
-    let mut scratches = Vec::new();
-    // Rows from the 690 nm point to where the scratch crosses the trace (toward the red > 0).
-    for (n, crossing) in [3.5, 5.0, 7.0, -3.0, -5.0, -21.0, -24.0, -27.0, -30.0].into_iter().enumerate() {
-        let x = 100.0 + 120.0 * n as f64;
-        let mut rng = SimRng::from_parts(&[11, n as u64]);
-        objects.push(population::place_object(&plate, n as u32 + 1, Template::draw(ObjectClass::NormalStar, &mut rng), 17.0, x, 400.0));
-        let y = 400.0 + sign * (plate.anchor_offset_px + crossing);
-        let (dx, dy) = (30.0 * 35f64.to_radians().cos(), 30.0 * 35f64.to_radians().sin());
-        scratches.push(Defect {
-            number: n as u32 + 1,
-            kind: DefectKind::Scratch,
-            start: (x - dx, y - dy),
-            end: (x + dx, y + dy),
-            half_width: 0.5,
-            density: -2.0,
-        });
-    }
+    let crossings = [3.5, 5.0, 7.0, -3.0, -5.0, -21.0, -24.0, -27.0, -30.0];
+    let (plate, objects, scratches) = stars_crossed_by_scratches(1300, 11, 17.0, &crossings, |n| 100.0 + 120.0 * n as f64, 0.5);
     let detections = detections_on(&plate, &objects, &scratches);
     let (found, at_blue_peak) = found_in(&plate, &objects, &detections, match_radius_px());
     let positions: Vec<(f64, f64)> = detections.iter().map(|d| (d.x, d.y)).collect();
