@@ -337,10 +337,14 @@ pub struct ClassScores {
     pub f1: f64,
 }
 
+/// Upper edges of the magnitude bins of [`ClassReport::by_magnitude`] (the last bin runs to the
+/// report's faintest magnitude): where a class's recall is lost, at the faint end or not.
+const RECALL_BIN_EDGES: [f64; 6] = [16.0, 16.5, 17.0, 17.5, 18.0, 18.5];
+
 /// Classification quality of matched spectra with B <= `faintest`: per-class scores, the
 /// confusion matrix (rows truth, columns predicted, by argmax), macro-F1, accuracy, the
-/// expected calibration error (15 bins of the top probability; Guo et al. 2017) and the
-/// fraction whose top probability reaches `threshold`.
+/// expected calibration error (15 bins of the top probability; Guo et al. 2017), the
+/// fraction whose top probability reaches `threshold`, and each class's recall by magnitude.
 #[derive(Debug, Clone)]
 pub struct ClassReport {
     pub faintest: f64,
@@ -351,6 +355,9 @@ pub struct ClassReport {
     pub ece: f64,
     pub coverage: f64,
     pub accuracy_above_threshold: f64,
+    /// Per magnitude bin, its upper edge and, per class (truth), the spectra and those
+    /// classified right (the last bin holds B up to and including `faintest`).
+    pub by_magnitude: Vec<(f64, [(usize, usize); 10])>,
 }
 
 pub fn class_report(classified: &[(usize, f64, [f32; 10])], faintest: f64, threshold: f32) -> Option<ClassReport> {
@@ -362,9 +369,15 @@ pub fn class_report(classified: &[(usize, f64, [f32; 10])], faintest: f64, thres
     let mut confusion = [[0usize; 10]; 10];
     let mut bins = [(0usize, 0usize, 0.0f64); 15];
     let (mut confident, mut confident_right) = (0usize, 0usize);
-    for (truth, _, p) in &rows {
+    let mut edges: Vec<f64> = RECALL_BIN_EDGES.iter().copied().filter(|&e| e < faintest).collect();
+    edges.push(faintest);
+    let mut by_magnitude: Vec<(f64, [(usize, usize); 10])> = edges.iter().map(|&e| (e, [(0, 0); 10])).collect();
+    for (truth, mag, p) in &rows {
         let (predicted, top) = argmax(p);
         confusion[*truth][predicted] += 1;
+        let bin = edges.iter().position(|&e| *mag < e).unwrap_or(edges.len() - 1);
+        by_magnitude[bin].1[*truth].0 += 1;
+        by_magnitude[bin].1[*truth].1 += (predicted == *truth) as usize;
         let bin = ((top as f64 * 15.0).ceil() as usize).clamp(1, 15) - 1;
         bins[bin].0 += 1;
         bins[bin].1 += (predicted == *truth) as usize;
@@ -401,10 +414,42 @@ pub fn class_report(classified: &[(usize, f64, [f32; 10])], faintest: f64, thres
         ece,
         coverage: confident as f64 / n,
         accuracy_above_threshold: if confident > 0 { confident_right as f64 / confident as f64 } else { f64::NAN },
+        by_magnitude,
     })
 }
 
 impl ClassReport {
+    /// Each class's recall by magnitude bin, with the number of spectra in brackets.
+    pub fn recall_by_magnitude_table(&self) -> String {
+        let labels: Vec<&str> = crate::sim::templates::ObjectClass::ALL.iter().map(|c| c.label()).collect();
+        let mut out = String::new();
+        let mut heads = Vec::new();
+        for (k, (edge, _)) in self.by_magnitude.iter().enumerate() {
+            heads.push(match k {
+                0 => format!("B < {edge}"),
+                _ if *edge > 90.0 => format!("B >= {}", self.by_magnitude[k - 1].0),
+                _ => format!("{}-{edge}", self.by_magnitude[k - 1].0),
+            });
+        }
+        let _ = writeln!(out, "recall by magnitude (recall, spectra in brackets)\n");
+        let _ = writeln!(out, "| class | {} |\n|---|{}", heads.join(" | "), "---|".repeat(heads.len()));
+        for (i, label) in labels.iter().enumerate() {
+            if self.by_magnitude.iter().all(|(_, counts)| counts[i].0 == 0) {
+                continue;
+            }
+            let cells: Vec<String> = self
+                .by_magnitude
+                .iter()
+                .map(|(_, counts)| match counts[i] {
+                    (0, _) => "-".to_string(),
+                    (n, right) => format!("{:.2} ({n})", right as f64 / n as f64),
+                })
+                .collect();
+            let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
+        }
+        out
+    }
+
     pub fn table(&self, threshold: f32) -> String {
         let labels: Vec<&str> = crate::sim::templates::ObjectClass::ALL.iter().map(|c| c.label()).collect();
         let mut out = String::new();
@@ -577,6 +622,19 @@ mod tests {
         assert!((report.ece - (0.8 * 0.15 + 0.2 * 0.4)).abs() < 1e-6, "{}", report.ece);
         assert!((report.coverage - 0.8).abs() < 1e-12);
         assert!(report.table(0.8).contains("| m_star | 2 | 1.000 | 0.500 | 0.667 |"));
+        // By magnitude: the M star at B 16.0 (bin 16-16.5) right, the one at B 17.0 (17-17.5,
+        // the last bin, up to and including 17.5) wrong; the one at B 18.0 lies beyond.
+        let bins: Vec<f64> = report.by_magnitude.iter().map(|(edge, _)| *edge).collect();
+        assert_eq!(bins, [16.0, 16.5, 17.0, 17.5]);
+        assert_eq!(report.by_magnitude[0].1[0], (3, 3));
+        assert_eq!(report.by_magnitude[1].1[1], (1, 1));
+        assert_eq!(report.by_magnitude[3].1[1], (1, 0));
+        let table = report.recall_by_magnitude_table();
+        assert!(table.contains("| class | B < 16 | 16-16.5 | 16.5-17 | 17-17.5 |"), "{table}");
+        assert!(table.contains("| m_star | - | 1.00 (1) | - | 0.00 (1) |"), "{table}");
+        let all = class_report(&rows, 99.0, 0.8).unwrap();
+        assert!(all.recall_by_magnitude_table().contains("| 18-18.5 | B >= 18.5 |"));
+        assert_eq!(all.by_magnitude[5].1[1], (1, 1));
     }
 
     #[test]
