@@ -54,7 +54,7 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         for faintest in [17.5, 99.0] {
             if let Some(report) = class_report(&classified, faintest, config.classify.threshold) {
                 print!("{}\n", report.table(config.classify.threshold));
-                if faintest > 90.0 {
+                if report.all_magnitudes() {
                     print!("{}\n", report.recall_by_magnitude_table());
                 }
             }

@@ -375,9 +375,9 @@ pub fn class_report(classified: &[(usize, f64, [f32; 10])], faintest: f64, thres
     for (truth, mag, p) in &rows {
         let (predicted, top) = argmax(p);
         confusion[*truth][predicted] += 1;
-        let bin = edges.iter().position(|&e| *mag < e).unwrap_or(edges.len() - 1);
-        by_magnitude[bin].1[*truth].0 += 1;
-        by_magnitude[bin].1[*truth].1 += (predicted == *truth) as usize;
+        let mag_bin = edges.iter().position(|&e| *mag < e).unwrap_or(edges.len() - 1);
+        by_magnitude[mag_bin].1[*truth].0 += 1;
+        by_magnitude[mag_bin].1[*truth].1 += (predicted == *truth) as usize;
         let bin = ((top as f64 * 15.0).ceil() as usize).clamp(1, 15) - 1;
         bins[bin].0 += 1;
         bins[bin].1 += (predicted == *truth) as usize;
@@ -419,6 +419,11 @@ pub fn class_report(classified: &[(usize, f64, [f32; 10])], faintest: f64, thres
 }
 
 impl ClassReport {
+    /// Whether the report covers every magnitude (`faintest` beyond any plate's limit).
+    pub fn all_magnitudes(&self) -> bool {
+        self.faintest > 90.0
+    }
+
     /// Each class's recall by magnitude bin, with the number of spectra in brackets.
     pub fn recall_by_magnitude_table(&self) -> String {
         let labels: Vec<&str> = crate::sim::templates::ObjectClass::ALL.iter().map(|c| c.label()).collect();
@@ -427,7 +432,7 @@ impl ClassReport {
         for (k, (edge, _)) in self.by_magnitude.iter().enumerate() {
             heads.push(match k {
                 0 => format!("B < {edge}"),
-                _ if *edge > 90.0 => format!("B >= {}", self.by_magnitude[k - 1].0),
+                _ if k + 1 == self.by_magnitude.len() && self.all_magnitudes() => format!("B >= {}", self.by_magnitude[k - 1].0),
                 _ => format!("{}-{edge}", self.by_magnitude[k - 1].0),
             });
         }
@@ -453,7 +458,7 @@ impl ClassReport {
     pub fn table(&self, threshold: f32) -> String {
         let labels: Vec<&str> = crate::sim::templates::ObjectClass::ALL.iter().map(|c| c.label()).collect();
         let mut out = String::new();
-        let limit = if self.faintest > 90.0 { "all magnitudes".to_string() } else { format!("B <= {}", self.faintest) };
+        let limit = if self.all_magnitudes() { "all magnitudes".to_string() } else { format!("B <= {}", self.faintest) };
         let _ = writeln!(out, "classification ({limit}; argmax of the calibrated probabilities)\n");
         let _ = writeln!(out, "| class | support | precision | recall | F1 |\n|---|---|---|---|---|");
         for s in &self.scores {

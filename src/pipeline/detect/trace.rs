@@ -401,13 +401,13 @@ pub fn find_traces_logged(
         // the scratch lying across its 480-505 nm minimum), nor on a deblended residual.
         let mut read_past_mask = false;
         let no_red_part = |peak: f32| from_threshold && (15..=40).step_by(5).all(|d| raw.mean(i, -d - 4, -d).0 < BEYOND_MASK_FRACTION * peak);
-        if n_peak < 6.min(peak_rows as usize)
-            && (1..=peak_rows).any(|k| raw.at(i, k).is_none() && raw.at(i, k + 1).is_some())
-            && no_red_part(raw.mean(i, 1, peak_rows + 4).0)
-        {
+        if n_peak < 6.min(peak_rows as usize) && (1..=peak_rows).any(|k| raw.at(i, k).is_none() && raw.at(i, k + 1).is_some()) {
             // A masked stretch (a scratch) crosses the red peak: take the rows beyond it too.
-            (peak, n_peak) = raw.mean(i, 1, peak_rows + 4);
-            read_past_mask = true;
+            let wide = raw.mean(i, 1, peak_rows + 4);
+            if no_red_part(wide.0) {
+                (peak, n_peak) = wide;
+                read_past_mask = true;
+            }
         }
         let (red_level, n_red) = raw.mean(i, -9, -2);
         // Rows of the profile, from 3 redward to 10 blueward of the border, that are masked.
