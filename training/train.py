@@ -131,6 +131,44 @@ def augment(cutout, flux, generator):
     return cutout, flux
 
 
+# Magnitude bins of the per-class recall table (as `dfbs-vo evaluate` prints it): B < 16, then
+# half magnitudes.
+MAGNITUDE_EDGES = [16.0, 16.5, 17.0, 17.5, 18.0, 18.5]
+
+
+def recall_report(probabilities, labels, mags):
+    """Macro-F1 at B <= 17.5 and at all magnitudes, and each class's recall by magnitude."""
+    predicted = probabilities.argmax(axis=1)
+
+    def macro_f1(selection):
+        scores = []
+        for c in range(len(CLASSES)):
+            tp = ((predicted == c) & (labels == c) & selection).sum()
+            fp = ((predicted == c) & (labels != c) & selection).sum()
+            fn = ((predicted != c) & (labels == c) & selection).sum()
+            scores.append(2 * tp / max(2 * tp + fp + fn, 1))
+        return float(np.mean(scores))
+
+    bright = mags <= 17.5
+    report = {"macro_f1_b17_5": macro_f1(bright), "macro_f1_all": macro_f1(np.ones_like(bright)), "recall_by_magnitude": {}}
+    bins = np.digitize(mags, MAGNITUDE_EDGES)
+    header = ["B<16"] + [f"{a}-{b}" for a, b in zip(MAGNITUDE_EDGES[:-1], MAGNITUDE_EDGES[1:])] + [">18.5"]
+    lines = ["class         " + " ".join(f"{h:>10}" for h in header) + "   B<=17.5"]
+    for c, name in enumerate(CLASSES):
+        cells, row = [], []
+        for b in range(len(header)):
+            sel = (labels == c) & (bins == b)
+            recall = float((predicted[sel] == c).mean()) if sel.any() else None
+            row.append(recall)
+            cells.append(f"{recall:.2f} ({sel.sum()})" if recall is not None else "-")
+        sel = (labels == c) & bright
+        overall = float((predicted[sel] == c).mean()) if sel.any() else float("nan")
+        report["recall_by_magnitude"][name] = row + [overall]
+        lines.append(f"{name:<13} " + " ".join(f"{cell:>10}" for cell in cells) + f"   {overall:.3f}")
+    report["table"] = "\n".join(lines)
+    return report
+
+
 def expected_calibration_error(probabilities, labels, bins=15):
     confidence = probabilities.max(axis=1)
     predicted = probabilities.argmax(axis=1)
@@ -161,12 +199,18 @@ def main():
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--version", default="1.0.0", help="model version recorded with every classified row")
+    parser.add_argument("--max-minutes", type=float, default=0,
+                        help="stop after the epoch that passes this much training time (0: no limit); the report records the epochs run")
+    parser.add_argument("--train-plates", type=int, default=0, help="use only the first N training plates (quick trials)")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(args.seed)
     train = load(os.path.join(args.data, "train"))
     validation = load(os.path.join(args.data, "validation"))
+    if args.train_plates:
+        keep = np.isin(train[3], sorted(set(train[3].tolist()))[:args.train_plates])
+        train = tuple(part[keep] for part in train)
     print(f"train {len(train[2])} cutouts from {len(set(train[3]))} plates; validation {len(validation[2])} from {len(set(validation[3]))}")
     counts = np.bincount(train[2], minlength=len(CLASSES))
     print("train counts:", dict(zip(CLASSES, counts.tolist())))
@@ -179,6 +223,7 @@ def main():
     best = (float("inf"), None, 0)
     cut_t, flux_t, lab_t = torch.from_numpy(train[0]).unsqueeze(1), torch.from_numpy(train[1]), torch.from_numpy(train[2])
     history = []
+    training_started = time.time()
     for epoch in range(args.epochs):
         started = time.time()
         model.train()
@@ -203,6 +248,9 @@ def main():
         elif epoch + 1 - best[2] >= args.patience:
             print(f"early stop: no improvement since epoch {best[2]}")
             break
+        if args.max_minutes and time.time() - training_started > 60 * args.max_minutes:
+            print(f"time budget of {args.max_minutes} min spent after epoch {epoch + 1}; best epoch {best[2]}")
+            break
     model.load_state_dict(best[1])
 
     # Temperature scaling (Guo et al. 2017) on the validation plates.
@@ -222,6 +270,9 @@ def main():
     before = expected_calibration_error(F.softmax(logits, 1).numpy(), validation[2])
     after = expected_calibration_error(F.softmax(logits / temperature, 1).numpy(), validation[2])
     print(f"temperature {temperature:.3f}: validation ECE {before:.4f} -> {after:.4f}")
+    recalls = recall_report(F.softmax(logits / temperature, 1).numpy(), validation[2], validation[4])
+    print(f"validation macro-F1: B <= 17.5 {recalls['macro_f1_b17_5']:.4f}, all {recalls['macro_f1_all']:.4f}")
+    print(recalls["table"])
 
     os.makedirs(args.out, exist_ok=True)
     calibrated = Calibrated(model, temperature).eval()
@@ -236,6 +287,9 @@ def main():
         "temperature": temperature,
         "validation_ece_before": before,
         "validation_ece_after": after,
+        "validation_macro_f1_b17_5": recalls["macro_f1_b17_5"],
+        "validation_macro_f1_all": recalls["macro_f1_all"],
+        "validation_recall_by_magnitude": recalls["recall_by_magnitude"],
         "best_epoch": best[2],
         "history": history,
         "train_counts": dict(zip(CLASSES, counts.tolist())),
