@@ -67,6 +67,17 @@ fn ingest_classifies_and_classify_reclassifies() {
     // A re-ingest classifies at once (the model is installed).
     run(dfbs_vo(&data).arg("ingest").arg(&scan).arg("--replace").output());
     assert_eq!(query(&data, "SELECT count(*) = count(class_prob) FROM dfbs.spectra"), "t");
+    // Re-classifying with the same model repeats ingest's answer exactly: the same cutouts,
+    // deblended traces' included, reach the model.
+    let snapshot = "SELECT string_agg(specid || ':' || prob_qso || ':' || anomaly_score || ':' || coalesce(class_label, '-'), ',' ORDER BY specid) FROM dfbs.spectra";
+    let ingested = query(&data, snapshot);
+    let text = run(dfbs_vo(&data).args(["classify", "--plate", "fbs7700"]).output());
+    assert!(text.contains("spectra classified") && !text.contains("cut again"), "{text}");
+    let reclassified = query(&data, snapshot);
+    let (a, b): (Vec<&str>, Vec<&str>) = (ingested.split(',').collect(), reclassified.split(',').collect());
+    assert_eq!(a.len(), total);
+    let differ: Vec<(&&str, &&str)> = a.iter().zip(&b).filter(|(x, y)| x != y).collect();
+    assert!(differ.is_empty(), "{} of {total} rows changed, e.g. {:?}", differ.len(), differ.first());
     // The query role sees the class columns through TAP's grants.
     run(dfbs_vo(&data).args(["db", "stop"]).output());
 }

@@ -1,8 +1,13 @@
 //! `dfbs-vo classify`: (re-)classify plates already in the catalogue with a model, without
-//! re-running detection: the 2D cutouts are cut again from the plate scan at the catalogued
-//! anchors and the 1D spectra are the catalogue's; the class columns are updated in one
+//! changing their detections or spectra: the 1D spectra are the catalogue's, and the 2D cutouts
+//! are the ones ingest gave the classifier. Detection is run again on the scan (it is
+//! deterministic) and each catalogue row takes the cutout of the detection at its anchor, so
+//! that a trace found on a deblended window keeps its neighbour-subtracted cutout; rows with no
+//! such detection (seeded plates, another pipeline version) have theirs cut again from the scan
+//! at the catalogued anchor, and the count is reported. The class columns are updated in one
 //! transaction per plate.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +17,7 @@ use crate::config::Config;
 use crate::pipeline::classify::{find_runtime, ClassifyOptions, OnnxClassifier};
 use crate::pipeline::extract::cutouts_at;
 use crate::pipeline::fits::PlateScan;
-use crate::pipeline::plate::{params_for, Classifier, ClassifierInput};
+use crate::pipeline::plate::{detect_scan, params_for, Classifier, ClassifierInput, ScanSource};
 
 #[derive(clap::Args)]
 pub struct ClassifyArgs {
@@ -79,7 +84,12 @@ pub async fn run(config: Config, args: ClassifyArgs) -> Result<ExitCode> {
     for (plate, source) in plates {
         let begun = std::time::Instant::now();
         match classify_plate(&mut client, &classifier, &plate, source.as_deref()).await {
-            Ok(n) => eprintln!("{plate}: {n} spectra classified in {:.1} s", begun.elapsed().as_secs_f64()),
+            Ok((n, 0)) => eprintln!("{plate}: {n} spectra classified in {:.1} s", begun.elapsed().as_secs_f64()),
+            Ok((n, recut)) => eprintln!(
+                "{plate}: {n} spectra classified in {:.1} s; {recut} of them had no detection at their anchor \
+                 (a seeded plate, or ingested by another pipeline version), their cutouts cut again from the scan",
+                begun.elapsed().as_secs_f64()
+            ),
             Err(error) => {
                 failed += 1;
                 eprintln!("{plate}: {error:#}");
@@ -96,21 +106,40 @@ async fn classify_plate(
     classifier: &OnnxClassifier,
     plate: &str,
     source: Option<&str>,
-) -> Result<usize> {
+) -> Result<(usize, usize)> {
     let source = source.context("the plate has no scan (it came from DFBS ASCII spectra): nothing to cut")?;
     let mut scan = PlateScan::open(Path::new(source)).with_context(|| format!("the plate's scan {source} is needed"))?;
     let params = params_for(&scan.header, &crate::pipeline::params::PipelineParams::default());
     let rows = client
         .query("SELECT specid, px_x, px_y, flux FROM dfbs.spectra WHERE plate = $1 AND px_x IS NOT NULL ORDER BY specid", &[&plate])
         .await?;
-    let anchors: Vec<(f64, f64)> = rows.iter().map(|r| (r.get::<_, f32>(1) as f64, r.get::<_, f32>(2) as f64)).collect();
-    let cutouts = tokio::task::block_in_place(|| cutouts_at(&mut crate::pipeline::plate::ScanSource(&mut scan), &anchors, &params))
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let anchors: Vec<(f32, f32)> = rows.iter().map(|r| (r.get(1), r.get(2))).collect();
+    let cutouts = tokio::task::block_in_place(|| ingest_cutouts(&mut scan, &anchors, &params)).map_err(|e| anyhow::anyhow!(e))?;
+    let recut = cutouts.iter().filter(|(_, recut)| *recut).count();
+    let cutouts: Vec<Vec<f32>> = cutouts.into_iter().map(|(cutout, _)| cutout).collect();
     let fluxes: Vec<Vec<Option<f32>>> = rows.iter().map(|r| r.get::<_, Option<Vec<Option<f32>>>>(3).unwrap_or_else(|| vec![None; 136])).collect();
     let inputs: Vec<ClassifierInput> =
         cutouts.iter().zip(&fluxes).map(|(cutout, flux)| ClassifierInput { cutout, flux }).collect();
     let classes = tokio::task::block_in_place(|| classifier.classify(&inputs)).map_err(|e| anyhow::anyhow!(e))?;
     let specids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     crate::pipeline::catalogue::update_classes(client, plate, &specids, &classes, &classifier.provenance(&classes)).await?;
-    Ok(specids.len())
+    Ok((specids.len(), recut))
+}
+
+/// The cutout ingest gave each catalogued anchor (the catalogue stores anchors as float4), and
+/// whether it had to be cut again from the scan instead (true).
+fn ingest_cutouts(
+    scan: &mut PlateScan,
+    anchors: &[(f32, f32)],
+    params: &crate::pipeline::params::PipelineParams,
+) -> Result<Vec<(Vec<f32>, bool)>, String> {
+    let key = |x: f32, y: f32| (x.to_bits(), y.to_bits());
+    let mut by_anchor: HashMap<(u32, u32), Vec<f32>> =
+        detect_scan(scan, params)?.into_iter().map(|d| (key(d.x as f32, d.y as f32), d.cutout)).collect();
+    let found: Vec<Option<Vec<f32>>> = anchors.iter().map(|&(x, y)| by_anchor.remove(&key(x, y))).collect();
+    drop(by_anchor);
+    let missing: Vec<(f64, f64)> =
+        anchors.iter().zip(&found).filter(|(_, c)| c.is_none()).map(|(&(x, y), _)| (x as f64, y as f64)).collect();
+    let mut recut = cutouts_at(&mut ScanSource(scan), &missing, params)?.into_iter();
+    Ok(found.into_iter().map(|c| c.map(|c| (c, false)).unwrap_or_else(|| (recut.next().unwrap_or_default(), true))).collect())
 }
