@@ -114,9 +114,8 @@ async fn classify_plate(
         .query("SELECT specid, px_x, px_y, flux FROM dfbs.spectra WHERE plate = $1 AND px_x IS NOT NULL ORDER BY specid", &[&plate])
         .await?;
     let anchors: Vec<(f32, f32)> = rows.iter().map(|r| (r.get(1), r.get(2))).collect();
-    let cutouts = tokio::task::block_in_place(|| ingest_cutouts(&mut scan, &anchors, &params)).map_err(|e| anyhow::anyhow!(e))?;
-    let recut = cutouts.iter().filter(|(_, recut)| *recut).count();
-    let cutouts: Vec<Vec<f32>> = cutouts.into_iter().map(|(cutout, _)| cutout).collect();
+    let (cutouts, recut) =
+        tokio::task::block_in_place(|| ingest_cutouts(&mut scan, &anchors, &params)).map_err(|e| anyhow::anyhow!(e))?;
     let fluxes: Vec<Vec<Option<f32>>> = rows.iter().map(|r| r.get::<_, Option<Vec<Option<f32>>>>(3).unwrap_or_else(|| vec![None; 136])).collect();
     let inputs: Vec<ClassifierInput> =
         cutouts.iter().zip(&fluxes).map(|(cutout, flux)| ClassifierInput { cutout, flux }).collect();
@@ -126,13 +125,13 @@ async fn classify_plate(
     Ok((specids.len(), recut))
 }
 
-/// The cutout ingest gave each catalogued anchor (the catalogue stores anchors as float4), and
-/// whether it had to be cut again from the scan instead (true).
+/// The cutout ingest gave each catalogued anchor (the catalogue stores anchors as float4, as
+/// `plate.rs` writes `px_x`, `px_y`), and how many had to be cut again from the scan instead.
 fn ingest_cutouts(
     scan: &mut PlateScan,
     anchors: &[(f32, f32)],
     params: &crate::pipeline::params::PipelineParams,
-) -> Result<Vec<(Vec<f32>, bool)>, String> {
+) -> Result<(Vec<Vec<f32>>, usize), String> {
     let key = |x: f32, y: f32| (x.to_bits(), y.to_bits());
     let mut by_anchor: HashMap<(u32, u32), Vec<f32>> =
         detect_scan(scan, params)?.into_iter().map(|d| (key(d.x as f32, d.y as f32), d.cutout)).collect();
@@ -141,5 +140,5 @@ fn ingest_cutouts(
     let missing: Vec<(f64, f64)> =
         anchors.iter().zip(&found).filter(|(_, c)| c.is_none()).map(|(&(x, y), _)| (x as f64, y as f64)).collect();
     let mut recut = cutouts_at(&mut ScanSource(scan), &missing, params)?.into_iter();
-    Ok(found.into_iter().map(|c| c.map(|c| (c, false)).unwrap_or_else(|| (recut.next().unwrap_or_default(), true))).collect())
+    Ok((found.into_iter().map(|c| c.unwrap_or_else(|| recut.next().unwrap_or_default())).collect(), missing.len()))
 }
