@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::pipeline::evaluate::{catalogue_objects, class_report, evaluate, read_defects_csv, read_truth_csv};
+use crate::pipeline::evaluate::{catalogue_objects, class_report, evaluate, read_defects_csv, read_truth_csv, recall_by_snr_table};
 
 #[derive(clap::Args)]
 pub struct EvaluateArgs {
@@ -58,6 +58,9 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
                     print!("{}\n", report.recall_by_magnitude_table());
                 }
             }
+        }
+        if let Some(table) = recall_by_snr_table(&classified, config.classify.threshold) {
+            print!("{table}\n");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -47,6 +47,8 @@ pub struct CatalogueObject {
     /// prob_star .. prob_qso, in the order of `sim::templates::ObjectClass::ALL`.
     pub probabilities: Option<[f32; 10]>,
     pub anomaly_score: Option<f32>,
+    /// The extraction's signal-to-noise ratio (the catalogue's `snr`).
+    pub snr: Option<f32>,
 }
 
 /// The catalogue rows of a plate, as the evaluation needs them.
@@ -54,7 +56,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
     let rows = client
         .query(
             "SELECT specid, ra, dec, px_x, px_y, sp_class, class_label, ARRAY[prob_star, prob_mstar, prob_carbon, prob_sd, \
-             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score FROM dfbs.spectra WHERE plate = $1",
+             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score, snr FROM dfbs.spectra WHERE plate = $1",
             &[&plate],
         )
         .await?;
@@ -74,6 +76,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
                 values.and_then(|v| v.try_into().ok())
             },
             anomaly_score: r.get(8),
+            snr: r.get(9),
         })
         .collect())
 }
@@ -162,6 +165,18 @@ impl Bin {
     }
 }
 
+/// A matched spectrum with probabilities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    /// The truth's class, an index into `sim::templates::ObjectClass::ALL`.
+    pub truth: usize,
+    /// The truth's B magnitude.
+    pub mag_b: f64,
+    /// The catalogue's S/N of the extraction.
+    pub snr: Option<f32>,
+    pub probabilities: [f32; 10],
+}
+
 /// The evaluation of one plate.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
@@ -181,8 +196,8 @@ pub struct Evaluation {
     pub nl_table: [[usize; 2]; 2],
     /// (truth class, catalogue class or "unclassified"): count.
     pub confusion: Vec<((String, String), usize)>,
-    /// Matched pairs with probabilities: (truth class index, B, probabilities).
-    pub classified: Vec<(usize, f64, [f32; 10])>,
+    /// Matched pairs with probabilities.
+    pub classified: Vec<Classified>,
     /// Injected anomalies (truth class `anomaly`): how many there are, how many were detected,
     /// and how many of those have an anomaly score in the plate's top 1%.
     pub anomalies: (usize, usize, usize),
@@ -276,7 +291,7 @@ pub fn evaluate(
         if let Some(c) = truth_match[t] {
             if let (Some(p), Some(class)) = (catalogue[c].probabilities, crate::sim::templates::ObjectClass::from_label(&object.class)) {
                 let index = crate::sim::templates::ObjectClass::ALL.iter().position(|k| *k == class).unwrap_or(0);
-                evaluation.classified.push((index, object.mag_b, p));
+                evaluation.classified.push(Classified { truth: index, mag_b: object.mag_b, snr: catalogue[c].snr, probabilities: p });
             }
             let nl = catalogue[c].quality.as_deref() == Some("NL");
             evaluation.nl_table[object.overlaps as usize][nl as usize] += 1;
@@ -360,31 +375,36 @@ pub struct ClassReport {
     pub by_magnitude: Vec<(f64, [(usize, usize); 10])>,
 }
 
-pub fn class_report(classified: &[(usize, f64, [f32; 10])], faintest: f64, threshold: f32) -> Option<ClassReport> {
-    let rows: Vec<&(usize, f64, [f32; 10])> = classified.iter().filter(|(_, mag, _)| *mag <= faintest).collect();
+/// The predicted class (index) and its probability.
+fn argmax(p: &[f32; 10]) -> (usize, f32) {
+    p.iter().enumerate().fold((0, f32::NEG_INFINITY), |a, (i, v)| if *v > a.1 { (i, *v) } else { a })
+}
+
+pub fn class_report(classified: &[Classified], faintest: f64, threshold: f32) -> Option<ClassReport> {
+    let rows: Vec<(usize, f64, &[f32; 10])> =
+        classified.iter().filter(|c| c.mag_b <= faintest).map(|c| (c.truth, c.mag_b, &c.probabilities)).collect();
     if rows.is_empty() {
         return None;
     }
-    let argmax = |p: &[f32; 10]| p.iter().enumerate().fold((0, f32::NEG_INFINITY), |a, (i, v)| if *v > a.1 { (i, *v) } else { a });
     let mut confusion = [[0usize; 10]; 10];
     let mut bins = [(0usize, 0usize, 0.0f64); 15];
     let (mut confident, mut confident_right) = (0usize, 0usize);
     let mut edges: Vec<f64> = RECALL_BIN_EDGES.iter().copied().filter(|&e| e < faintest).collect();
     edges.push(faintest);
     let mut by_magnitude: Vec<(f64, [(usize, usize); 10])> = edges.iter().map(|&e| (e, [(0, 0); 10])).collect();
-    for (truth, mag, p) in &rows {
+    for &(truth, mag, p) in &rows {
         let (predicted, top) = argmax(p);
-        confusion[*truth][predicted] += 1;
-        let mag_bin = edges.iter().position(|&e| *mag < e).unwrap_or(edges.len() - 1);
-        by_magnitude[mag_bin].1[*truth].0 += 1;
-        by_magnitude[mag_bin].1[*truth].1 += (predicted == *truth) as usize;
+        confusion[truth][predicted] += 1;
+        let mag_bin = edges.iter().position(|&e| mag < e).unwrap_or(edges.len() - 1);
+        by_magnitude[mag_bin].1[truth].0 += 1;
+        by_magnitude[mag_bin].1[truth].1 += (predicted == truth) as usize;
         let bin = ((top as f64 * 15.0).ceil() as usize).clamp(1, 15) - 1;
         bins[bin].0 += 1;
-        bins[bin].1 += (predicted == *truth) as usize;
+        bins[bin].1 += (predicted == truth) as usize;
         bins[bin].2 += top as f64;
         if top >= threshold {
             confident += 1;
-            confident_right += (predicted == *truth) as usize;
+            confident_right += (predicted == truth) as usize;
         }
     }
     let n = rows.len() as f64;
@@ -487,6 +507,59 @@ impl ClassReport {
     }
 }
 
+/// Lower edges of the S/N bins of [`recall_by_snr_table`].
+const SNR_BIN_EDGES: [f32; 5] = [0.0, 5.0, 10.0, 20.0, 40.0];
+
+/// Each class's recall by the extraction's S/N (the catalogue's `snr`), at every magnitude, and
+/// for the spectra at or above each S/N edge the macro-F1, the accuracy and the lowest class
+/// recall. A plate's depth sets how faint a given S/N lies (the same B is twice the S/N on a
+/// plate 0.75 mag deeper), so this is the table that says which labels to trust on any plate.
+/// Spectra without an S/N are left out; `None` if none has one.
+pub fn recall_by_snr_table(classified: &[Classified], threshold: f32) -> Option<String> {
+    let rows: Vec<&Classified> = classified.iter().filter(|c| c.snr.is_some_and(f32::is_finite)).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let snr = |c: &Classified| c.snr.unwrap_or(f32::NAN);
+    let mut counts = [[(0usize, 0usize); SNR_BIN_EDGES.len()]; 10];
+    for c in &rows {
+        let bin = SNR_BIN_EDGES.iter().rposition(|&e| snr(c) >= e).unwrap_or(0);
+        counts[c.truth][bin].0 += 1;
+        counts[c.truth][bin].1 += (argmax(&c.probabilities).0 == c.truth) as usize;
+    }
+    let heads: Vec<String> = SNR_BIN_EDGES
+        .iter()
+        .enumerate()
+        .map(|(k, e)| match SNR_BIN_EDGES.get(k + 1) {
+            Some(next) => format!("{e}-{next}"),
+            None => format!(">= {e}"),
+        })
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "recall by S/N of the extraction, all magnitudes (recall, spectra in brackets)\n");
+    let _ = writeln!(out, "| class | {} |\n|---|{}", heads.join(" | "), "---|".repeat(heads.len()));
+    for (i, class) in crate::sim::templates::ObjectClass::ALL.iter().enumerate() {
+        if counts[i].iter().all(|(n, _)| *n == 0) {
+            continue;
+        }
+        let cells: Vec<String> = counts[i]
+            .iter()
+            .map(|&(n, right)| if n == 0 { "-".to_string() } else { format!("{:.2} ({n})", right as f64 / n as f64) })
+            .collect();
+        let _ = writeln!(out, "| {} | {} |", class.label(), cells.join(" | "));
+    }
+    let _ = writeln!(out, "\n| S/N | spectra | macro-F1 | accuracy | lowest recall |\n|---|---|---|---|---|");
+    for &edge in &SNR_BIN_EDGES[1..] {
+        let above: Vec<Classified> = rows.iter().filter(|c| snr(c) >= edge).map(|c| (*c).clone()).collect();
+        let Some(report) = class_report(&above, f64::INFINITY, threshold) else { continue };
+        let lowest = report.scores.iter().filter(|s| s.support > 0).min_by(|a, b| a.recall.total_cmp(&b.recall));
+        let lowest = lowest.map(|s| format!("{:.3} ({})", s.recall, s.label)).unwrap_or_default();
+        let share = 100.0 * above.len() as f64 / rows.len() as f64;
+        let _ = writeln!(out, "| >= {edge} | {} ({share:.0}%) | {:.3} | {:.3} | {lowest} |", above.len(), report.macro_f1, report.accuracy);
+    }
+    Some(out)
+}
+
 impl Evaluation {
     pub fn purity(&self) -> Option<f64> {
         (self.detections > 0).then(|| self.matched as f64 / self.detections as f64)
@@ -586,6 +659,7 @@ mod tests {
             class_label: None,
             probabilities: None,
             anomaly_score: None,
+            snr: None,
         }
     }
 
@@ -605,6 +679,28 @@ mod tests {
     }
 
     #[test]
+    fn recall_by_snr_bins_and_cumulative_rows() {
+        let one_hot = |i: usize| {
+            let mut p = [0.0f32; 10];
+            p[i] = 1.0;
+            p
+        };
+        let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, probabilities: one_hot(predicted) };
+        // Three stars at S/N 30 right; M stars at S/N 12 right, at 4 wrong (called stars), one
+        // without an S/N (left out).
+        let rows = vec![row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(1, Some(12.0), 1), row(1, Some(4.0), 0), row(1, None, 1)];
+        let table = recall_by_snr_table(&rows, 0.5).unwrap();
+        assert!(table.contains("| class | 0-5 | 5-10 | 10-20 | 20-40 | >= 40 |"), "{table}");
+        assert!(table.contains("| star | - | - | - | 1.00 (3) | - |"), "{table}");
+        assert!(table.contains("| m_star | 0.00 (1) | - | 1.00 (1) | - | - |"), "{table}");
+        // At S/N >= 5 the wrong M star is gone: both classes perfect; at >= 20 only the stars.
+        assert!(table.contains("| >= 5 | 4 (80%) | 1.000 | 1.000 | 1.000 (star) |"), "{table}");
+        assert!(table.contains("| >= 20 | 3 (60%) | 1.000 | 1.000 | 1.000 (star) |"), "{table}");
+        assert!(!table.contains("\n| >= 40 |"), "{table}");
+        assert_eq!(recall_by_snr_table(&[row(0, None, 0)], 0.5), None);
+    }
+
+    #[test]
     fn class_report_scores_and_calibration() {
         let mut p_star = [0.0f32; 10];
         p_star[0] = 0.9;
@@ -613,7 +709,10 @@ mod tests {
         p_m[1] = 0.6;
         p_m[0] = 0.4;
         // Three stars predicted star, one M star predicted M, one M star predicted star.
-        let rows = vec![(0, 15.0, p_star), (0, 15.0, p_star), (0, 15.0, p_star), (1, 16.0, p_m), (1, 17.0, p_star), (1, 18.0, p_m)];
+        let rows: Vec<Classified> = [(0, 15.0, p_star), (0, 15.0, p_star), (0, 15.0, p_star), (1, 16.0, p_m), (1, 17.0, p_star), (1, 18.0, p_m)]
+            .into_iter()
+            .map(|(truth, mag_b, probabilities)| Classified { truth, mag_b, snr: None, probabilities })
+            .collect();
         let report = class_report(&rows, 17.5, 0.8).unwrap();
         assert_eq!(report.confusion[0][0], 3);
         assert_eq!(report.confusion[1][0], 1);
