@@ -66,6 +66,13 @@ def main():
     flux = normalise_flux(np.load(os.path.join(args.data, "flux.npy")))
     with open(os.path.join(args.data, "labels.csv")) as f:
         rows = list(csv.DictReader(f))
+    # Injected anomalies (class "anomaly") belong to no class the classifier knows: left out.
+    known = np.array([r["class"] in CLASSES for r in rows])
+    if not known.all():
+        print(f"left out {int((~known).sum())} cutouts of classes the classifier does not know "
+              f"({', '.join(sorted({r['class'] for r in rows if r['class'] not in CLASSES}))})")
+        cutouts, flux = cutouts[known], flux[known]
+        rows = [r for r, k in zip(rows, known) if k]
     labels = np.array([CLASSES.index(r["class"]) for r in rows])
     mags = np.array([float(r["mag_b"]) for r in rows])
     z = redshifts(rows, args.truth_dir) if args.truth_dir else None
