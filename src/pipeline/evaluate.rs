@@ -383,9 +383,9 @@ fn argmax(p: &[f32; 10]) -> (usize, f32) {
     p.iter().enumerate().fold((0, f32::NEG_INFINITY), |a, (i, v)| if *v > a.1 { (i, *v) } else { a })
 }
 
-pub fn class_report(classified: &[Classified], faintest: f64, threshold: f32) -> Option<ClassReport> {
+pub fn class_report<'a>(classified: impl IntoIterator<Item = &'a Classified>, faintest: f64, threshold: f32) -> Option<ClassReport> {
     let rows: Vec<(usize, f64, &[f32; 10])> =
-        classified.iter().filter(|c| c.mag_b <= faintest).map(|c| (c.truth, c.mag_b, &c.probabilities)).collect();
+        classified.into_iter().filter(|c| c.mag_b <= faintest).map(|c| (c.truth, c.mag_b, &c.probabilities)).collect();
     if rows.is_empty() {
         return None;
     }
@@ -449,7 +449,6 @@ impl ClassReport {
 
     /// Each class's recall by magnitude bin, with the number of spectra in brackets.
     pub fn recall_by_magnitude_table(&self) -> String {
-        let labels: Vec<&str> = crate::sim::templates::ObjectClass::ALL.iter().map(|c| c.label()).collect();
         let mut out = String::new();
         let mut heads = Vec::new();
         for (k, (edge, _)) in self.by_magnitude.iter().enumerate() {
@@ -460,21 +459,7 @@ impl ClassReport {
             });
         }
         let _ = writeln!(out, "recall by magnitude (recall, spectra in brackets)\n");
-        let _ = writeln!(out, "| class | {} |\n|---|{}", heads.join(" | "), "---|".repeat(heads.len()));
-        for (i, label) in labels.iter().enumerate() {
-            if self.by_magnitude.iter().all(|(_, counts)| counts[i].0 == 0) {
-                continue;
-            }
-            let cells: Vec<String> = self
-                .by_magnitude
-                .iter()
-                .map(|(_, counts)| match counts[i] {
-                    (0, _) => "-".to_string(),
-                    (n, right) => format!("{:.2} ({n})", right as f64 / n as f64),
-                })
-                .collect();
-            let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
-        }
+        write_recall_rows(&mut out, &heads, |class, bin| self.by_magnitude[bin].1[class]);
         out
     }
 
@@ -510,6 +495,24 @@ impl ClassReport {
     }
 }
 
+/// A table of each class's recall per bin (columns `heads`; `counts(class, bin)` gives the
+/// spectra and those classified right), classes without spectra left out.
+fn write_recall_rows(out: &mut String, heads: &[String], counts: impl Fn(usize, usize) -> (usize, usize)) {
+    let _ = writeln!(out, "| class | {} |\n|---|{}", heads.join(" | "), "---|".repeat(heads.len()));
+    for (i, class) in crate::sim::templates::ObjectClass::ALL.iter().enumerate() {
+        if (0..heads.len()).all(|bin| counts(i, bin).0 == 0) {
+            continue;
+        }
+        let cells: Vec<String> = (0..heads.len())
+            .map(|bin| match counts(i, bin) {
+                (0, _) => "-".to_string(),
+                (n, right) => format!("{:.2} ({n})", right as f64 / n as f64),
+            })
+            .collect();
+        let _ = writeln!(out, "| {} | {} |", class.label(), cells.join(" | "));
+    }
+}
+
 /// Lower edges of the S/N bins of [`recall_by_snr_table`].
 const SNR_BIN_EDGES: [f32; 5] = [0.0, 5.0, 10.0, 20.0, 40.0];
 
@@ -540,25 +543,16 @@ pub fn recall_by_snr_table(classified: &[Classified], threshold: f32) -> Option<
         .collect();
     let mut out = String::new();
     let _ = writeln!(out, "recall by S/N of the extraction, all magnitudes (recall, spectra in brackets)\n");
-    let _ = writeln!(out, "| class | {} |\n|---|{}", heads.join(" | "), "---|".repeat(heads.len()));
-    for (i, class) in crate::sim::templates::ObjectClass::ALL.iter().enumerate() {
-        if counts[i].iter().all(|(n, _)| *n == 0) {
-            continue;
-        }
-        let cells: Vec<String> = counts[i]
-            .iter()
-            .map(|&(n, right)| if n == 0 { "-".to_string() } else { format!("{:.2} ({n})", right as f64 / n as f64) })
-            .collect();
-        let _ = writeln!(out, "| {} | {} |", class.label(), cells.join(" | "));
-    }
+    write_recall_rows(&mut out, &heads, |class, bin| counts[class][bin]);
     let _ = writeln!(out, "\n| S/N | spectra | macro-F1 | accuracy | lowest recall |\n|---|---|---|---|---|");
     for &edge in &SNR_BIN_EDGES[1..] {
-        let above: Vec<Classified> = rows.iter().filter(|c| snr(c) >= edge).map(|c| (*c).clone()).collect();
-        let Some(report) = class_report(&above, f64::INFINITY, threshold) else { continue };
+        let above = rows.iter().copied().filter(|c| snr(c) >= edge);
+        let Some(report) = class_report(above.clone(), f64::INFINITY, threshold) else { continue };
         let lowest = report.scores.iter().filter(|s| s.support > 0).min_by(|a, b| a.recall.total_cmp(&b.recall));
         let lowest = lowest.map(|s| format!("{:.3} ({})", s.recall, s.label)).unwrap_or_default();
-        let share = 100.0 * above.len() as f64 / rows.len() as f64;
-        let _ = writeln!(out, "| >= {edge} | {} ({share:.0}%) | {:.3} | {:.3} | {lowest} |", above.len(), report.macro_f1, report.accuracy);
+        let n = above.count();
+        let share = 100.0 * n as f64 / rows.len() as f64;
+        let _ = writeln!(out, "| >= {edge} | {n} ({share:.0}%) | {:.3} | {:.3} | {lowest} |", report.macro_f1, report.accuracy);
     }
     Some(out)
 }
