@@ -202,6 +202,10 @@ def main():
     parser.add_argument("--max-minutes", type=float, default=0,
                         help="stop after the epoch that passes this much training time (0: no limit); the report records the epochs run")
     parser.add_argument("--train-plates", type=int, default=0, help="use only the first N training plates (quick trials)")
+    parser.add_argument("--schedule", choices=["plateau", "cosine"], default="plateau",
+                        help="learning rate: halved when the validation loss stalls (plateau), or a cosine from 2e-3 to 0 over --epochs, per batch (cosine)")
+    parser.add_argument("--ema-epochs", type=float, default=0.0,
+                        help="keep an exponential moving average of the weights over about this many epochs (decay 1 - 1/(epochs x batches per epoch) per batch), and validate and export it (0: off)")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -211,6 +215,14 @@ def main():
     if args.train_plates:
         keep = np.isin(train[3], sorted(set(train[3].tolist()))[:args.train_plates])
         train = tuple(part[keep] for part in train)
+    # A spectrum with no positive flux comes out of normalise_flux divided by 1e-6: one such in
+    # fbs1001-1240 (its values down to -6.8e5) upset the spectrum branch's batch-norm statistics
+    # for hundreds of batches after each time it was drawn (1.4.0's validation loss jumped at
+    # epochs 5 and 9; with the weights' moving average, for whole epochs). Train without them.
+    sane = np.abs(train[1]).max(axis=1) <= 100
+    if not sane.all():
+        print(f"left out {int((~sane).sum())} training spectra with no positive flux (|normalised flux| > 100)")
+        train = tuple(part[sane] for part in train)
     print(f"train {len(train[2])} cutouts from {len(set(train[3]))} plates; validation {len(validation[2])} from {len(set(validation[3]))}")
     counts = np.bincount(train[2], minlength=len(CLASSES))
     print("train counts:", dict(zip(CLASSES, counts.tolist())))
@@ -219,7 +231,22 @@ def main():
 
     model = Classifier()
     optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.5, patience=2)
+    steps_per_epoch = (len(train[2]) + 127) // 128
+    if args.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=args.epochs * steps_per_epoch)
+    else:
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.5, patience=2)
+    # The averaged weights (batch-norm statistics averaged too) are what is validated and exported.
+    # The decay warms up as (1 + n) / (10 + n) over the first updates, so the average does not
+    # hold the random initial weights for long (as timm's ModelEmaV2 does).
+    decay = 1 - 1 / max(args.ema_epochs * steps_per_epoch, 1)
+
+    def ema(average, current, n):
+        d = min(decay, (1 + float(n)) / (10 + float(n)))
+        return average * d + current * (1 - d)
+
+    averaged = torch.optim.swa_utils.AveragedModel(model, avg_fn=ema, use_buffers=True) if args.ema_epochs else None
+    evaluated = (lambda: averaged.module) if averaged is not None else (lambda: model)
     best = (float("inf"), None, 0)
     cut_t, flux_t, lab_t = torch.from_numpy(train[0]).unsqueeze(1), torch.from_numpy(train[1]), torch.from_numpy(train[2])
     history = []
@@ -236,21 +263,27 @@ def main():
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(index)
-        logits = predict_logits(model, validation[0], validation[1])
+            if averaged is not None:
+                averaged.update_parameters(model)
+            if args.schedule == "cosine":
+                scheduler.step()
+            total += float(loss.detach()) * len(index)
+        logits = predict_logits(evaluated(), validation[0], validation[1])
         val_loss = float(F.cross_entropy(logits, torch.from_numpy(validation[2])))
         accuracy = float((logits.argmax(1).numpy() == validation[2]).mean())
-        scheduler.step(val_loss)
+        if args.schedule == "plateau":
+            scheduler.step(val_loss)
         history.append({"epoch": epoch + 1, "train_loss": total / len(order), "val_loss": val_loss, "val_accuracy": accuracy})
         print(f"epoch {epoch + 1}: train loss {total / len(order):.4f}, validation loss {val_loss:.4f}, accuracy {accuracy:.4f} ({time.time() - started:.0f} s)", flush=True)
         if val_loss < best[0]:
-            best = (val_loss, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
+            best = (val_loss, {k: v.clone() for k, v in evaluated().state_dict().items()}, epoch + 1)
         elif epoch + 1 - best[2] >= args.patience:
             print(f"early stop: no improvement since epoch {best[2]}")
             break
         if args.max_minutes and time.time() - training_started > 60 * args.max_minutes:
             print(f"time budget of {args.max_minutes} min spent after epoch {epoch + 1}; best epoch {best[2]}")
             break
+    model = evaluated()
     model.load_state_dict(best[1])
 
     # Temperature scaling (Guo et al. 2017) on the validation plates.
@@ -283,6 +316,8 @@ def main():
     report = {
         "date": datetime.date.today().isoformat(),
         "seed": args.seed,
+        "schedule": args.schedule,
+        "ema_epochs": args.ema_epochs,
         "classes": CLASSES,
         "temperature": temperature,
         "validation_ece_before": before,
