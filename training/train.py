@@ -217,8 +217,9 @@ def main():
         train = tuple(part[keep] for part in train)
     # A spectrum with no positive flux comes out of normalise_flux divided by 1e-6: one such in
     # fbs1001-1240 (its values down to -6.8e5) upset the spectrum branch's batch-norm statistics
-    # for hundreds of batches after each time it was drawn (1.4.0's validation loss jumped at
-    # epochs 5 and 9; with the weights' moving average, for whole epochs). Train without them.
+    # for hundreds of batches after each time it was drawn (most likely the jumps of 1.4.0's
+    # validation loss at epochs 5 and 9; with the weights' moving average, whole epochs were
+    # spoilt). Train without them.
     sane = np.abs(train[1]).max(axis=1) <= 100
     if not sane.all():
         print(f"left out {int((~sane).sum())} training spectra with no positive flux (|normalised flux| > 100)")
@@ -236,17 +237,19 @@ def main():
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=args.epochs * steps_per_epoch)
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.5, patience=2)
-    # The averaged weights (batch-norm statistics averaged too) are what is validated and exported.
-    # The decay warms up as (1 + n) / (10 + n) over the first updates, so the average does not
-    # hold the random initial weights for long (as timm's ModelEmaV2 does).
-    decay = 1 - 1 / max(args.ema_epochs * steps_per_epoch, 1)
+    # With --ema-epochs the averaged weights (batch-norm statistics averaged too) are what is
+    # validated and exported. The decay warms up as (1 + n) / (10 + n) over the first updates, so
+    # the average does not hold the random initial weights for long (as timm's ModelEmaV2 does).
+    averaged = None
+    if args.ema_epochs:
+        decay = 1 - 1 / max(args.ema_epochs * steps_per_epoch, 1)
 
-    def ema(average, current, n):
-        d = min(decay, (1 + float(n)) / (10 + float(n)))
-        return average * d + current * (1 - d)
+        def ema(average, current, n):
+            d = min(decay, (1 + float(n)) / (10 + float(n)))
+            return average * d + current * (1 - d)
 
-    averaged = torch.optim.swa_utils.AveragedModel(model, avg_fn=ema, use_buffers=True) if args.ema_epochs else None
-    evaluated = (lambda: averaged.module) if averaged is not None else (lambda: model)
+        averaged = torch.optim.swa_utils.AveragedModel(model, avg_fn=ema, use_buffers=True)
+    evaluated = averaged.module if averaged is not None else model
     best = (float("inf"), None, 0)
     cut_t, flux_t, lab_t = torch.from_numpy(train[0]).unsqueeze(1), torch.from_numpy(train[1]), torch.from_numpy(train[2])
     history = []
@@ -268,7 +271,7 @@ def main():
             if args.schedule == "cosine":
                 scheduler.step()
             total += float(loss.detach()) * len(index)
-        logits = predict_logits(evaluated(), validation[0], validation[1])
+        logits = predict_logits(evaluated, validation[0], validation[1])
         val_loss = float(F.cross_entropy(logits, torch.from_numpy(validation[2])))
         accuracy = float((logits.argmax(1).numpy() == validation[2]).mean())
         if args.schedule == "plateau":
@@ -276,14 +279,14 @@ def main():
         history.append({"epoch": epoch + 1, "train_loss": total / len(order), "val_loss": val_loss, "val_accuracy": accuracy})
         print(f"epoch {epoch + 1}: train loss {total / len(order):.4f}, validation loss {val_loss:.4f}, accuracy {accuracy:.4f} ({time.time() - started:.0f} s)", flush=True)
         if val_loss < best[0]:
-            best = (val_loss, {k: v.clone() for k, v in evaluated().state_dict().items()}, epoch + 1)
+            best = (val_loss, {k: v.clone() for k, v in evaluated.state_dict().items()}, epoch + 1)
         elif epoch + 1 - best[2] >= args.patience:
             print(f"early stop: no improvement since epoch {best[2]}")
             break
         if args.max_minutes and time.time() - training_started > 60 * args.max_minutes:
             print(f"time budget of {args.max_minutes} min spent after epoch {epoch + 1}; best epoch {best[2]}")
             break
-    model = evaluated()
+    model = evaluated
     model.load_state_dict(best[1])
 
     # Temperature scaling (Guo et al. 2017) on the validation plates.
