@@ -223,15 +223,26 @@ impl OnnxClassifier {
     }
 }
 
+/// The largest |value| of a normalised spectrum the classifier was trained on: training/train.py
+/// leaves out the spectra beyond it. They have no positive flux to speak of (an extraction at the
+/// plate's edge or under a misjudged background, flagged NL or U), so the division by their
+/// maximum blows their noise up to thousands (-6.8e5 for the one training spectrum of 1.4.0).
+pub const MAX_NORMALISED_FLUX: f32 = 100.0;
+
 /// The spectrum as the models take it: NaN -> 0, divided by its maximum (training/train.py
-/// `normalise_flux` does the same).
-pub fn normalise_flux(flux: &[Option<f32>], out: &mut Vec<f32>) {
+/// `normalise_flux` does the same). Returns whether the result lies in the domain the classifier
+/// was trained on (every |value| <= [`MAX_NORMALISED_FLUX`]); outside it the class probabilities
+/// mean nothing.
+pub fn normalise_flux(flux: &[Option<f32>], out: &mut Vec<f32>) -> bool {
     let start = out.len();
     out.extend(flux.iter().map(|v| v.filter(|x| x.is_finite()).unwrap_or(0.0)));
     let peak = out[start..].iter().copied().fold(0.0f32, f32::max).max(1e-6);
+    let mut in_domain = true;
     for value in &mut out[start..] {
         *value /= peak;
+        in_domain &= value.abs() <= MAX_NORMALISED_FLUX;
     }
+    in_domain
 }
 
 impl Classifier for OnnxClassifier {
@@ -242,6 +253,7 @@ impl Classifier for OnnxClassifier {
         let mut scores = Vec::with_capacity(inputs.len());
         let mut cutouts = Vec::new();
         let mut fluxes = Vec::new();
+        let mut in_domain = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(self.batch) {
             cutouts.clear();
             fluxes.clear();
@@ -256,7 +268,7 @@ impl Classifier for OnnxClassifier {
                     ));
                 }
                 cutouts.extend_from_slice(input.cutout);
-                normalise_flux(input.flux, &mut fluxes);
+                in_domain.push(normalise_flux(input.flux, &mut fluxes));
             }
             let (batch_probabilities, batch_scores) = self.infer(&cutouts, &fluxes).map_err(|e| e.to_string())?;
             match batch_scores {
@@ -268,7 +280,17 @@ impl Classifier for OnnxClassifier {
         if let Some(training) = &self.adapt_from {
             super::priors::adapt(&mut probabilities, training);
         }
-        Ok(probabilities.into_iter().zip(scores).map(|(p, score)| self.classification(p, score)).collect())
+        // A spectrum outside the training domain keeps its probabilities and anomaly score (the
+        // row says what the model made of it) but no label: the model never saw such a spectrum.
+        Ok(probabilities
+            .into_iter()
+            .zip(scores)
+            .zip(in_domain)
+            .map(|((p, score), in_domain)| {
+                let classification = self.classification(p, score);
+                Classification { label: classification.label.filter(|_| in_domain), ..classification }
+            })
+            .collect())
     }
 
     fn describe(&self) -> (String, String) {
@@ -310,8 +332,18 @@ mod tests {
         normalise_flux(&[Some(2.0), None, Some(f32::NAN), Some(4.0)], &mut out);
         assert_eq!(out, vec![9.0, 0.5, 0.0, 0.0, 1.0]);
         let mut zeros = Vec::new();
-        normalise_flux(&[None, None], &mut zeros);
+        assert!(normalise_flux(&[None, None], &mut zeros));
         assert_eq!(zeros, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_spectrum_without_positive_flux_is_outside_the_training_domain() {
+        // Its noise divided by the floor of 1e-6: the case train.py leaves out.
+        assert!(!normalise_flux(&[Some(-0.5), Some(0.0), Some(-2.0)], &mut Vec::new()));
+        // A peak of 1e-4 under noise of -0.02: normalised to -200.
+        assert!(!normalise_flux(&[Some(1e-4), Some(-0.02)], &mut Vec::new()));
+        // Strong absorption under a real peak stays in.
+        assert!(normalise_flux(&[Some(1.0), Some(-50.0)], &mut Vec::new()));
     }
 
     #[test]
