@@ -204,6 +204,7 @@ def main():
     parser.add_argument("--train-plates", type=int, default=0, help="use only the first N training plates (quick trials)")
     parser.add_argument("--schedule", choices=["plateau", "cosine"], default="plateau",
                         help="learning rate: halved when the validation loss stalls (plateau), or a cosine from 2e-3 to 0 over --epochs, per batch (cosine)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0, help="training loss only; validation and calibration use the plain loss")
     parser.add_argument("--ema-epochs", type=float, default=0.0,
                         help="keep an exponential moving average of the weights over about this many epochs (decay 1 - 1/(epochs x batches per epoch) per batch), and validate and export it (0: off)")
     args = parser.parse_args()
@@ -262,7 +263,7 @@ def main():
         for i in range(0, len(order), 128):
             index = order[i:i + 128]
             cutout, flux = augment(cut_t[index], flux_t[index], generator)
-            loss = F.cross_entropy(model(cutout, flux), lab_t[index], weight=weights)
+            loss = F.cross_entropy(model(cutout, flux), lab_t[index], weight=weights, label_smoothing=args.label_smoothing)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
