@@ -64,6 +64,11 @@ def load(directory):
     return window, normalise_flux(flux), labels, plates, mags
 
 
+# Spectra beyond this |normalised flux| (no positive flux) are left out of training; the classify
+# stage leaves their label empty (MAX_NORMALISED_FLUX in src/pipeline/classify.rs: keep the two equal).
+MAX_NORMALISED_FLUX = 100
+
+
 def normalise_flux(flux):
     """The classify stage does the same in Rust: NaN -> 0, divide by the maximum (if > 0)."""
     flux = np.nan_to_num(np.asarray(flux, dtype=np.float32), nan=0.0)
@@ -221,9 +226,9 @@ def main():
     # for hundreds of batches after each time it was drawn (most likely the jumps of 1.4.0's
     # validation loss at epochs 5 and 9; with the weights' moving average, whole epochs were
     # spoilt). Train without them.
-    sane = np.abs(train[1]).max(axis=1) <= 100
+    sane = np.abs(train[1]).max(axis=1) <= MAX_NORMALISED_FLUX
     if not sane.all():
-        print(f"left out {int((~sane).sum())} training spectra with no positive flux (|normalised flux| > 100)")
+        print(f"left out {int((~sane).sum())} training spectra with no positive flux (|normalised flux| > {MAX_NORMALISED_FLUX})")
         train = tuple(part[sane] for part in train)
     print(f"train {len(train[2])} cutouts from {len(set(train[3]))} plates; validation {len(validation[2])} from {len(set(validation[3]))}")
     counts = np.bincount(train[2], minlength=len(CLASSES))

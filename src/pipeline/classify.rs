@@ -206,14 +206,16 @@ impl OnnxClassifier {
         Ok((probabilities, scores))
     }
 
-    /// The classification of one spectrum from its probabilities and anomaly score.
-    pub fn classification(&self, probabilities: [f32; 10], score: Option<f32>) -> Classification {
+    /// The classification of one spectrum from its probabilities and anomaly score. The label is
+    /// kept when the top probability reaches the threshold and the spectrum lies in the training
+    /// domain (see [`normalise_flux`]); either way the probabilities and the score are stored.
+    pub fn classification(&self, probabilities: [f32; 10], score: Option<f32>, in_domain: bool) -> Classification {
         let (best, top) = probabilities
             .iter()
             .enumerate()
             .fold((0, f32::NEG_INFINITY), |acc, (i, p)| if *p > acc.1 { (i, *p) } else { acc });
         Classification {
-            label: (top >= self.threshold).then(|| ObjectClass::ALL[best].label().to_string()),
+            label: (in_domain && top >= self.threshold).then(|| ObjectClass::ALL[best].label().to_string()),
             probability: Some(top),
             class_probabilities: Some(probabilities),
             classifier: Some(self.info.name.clone()),
@@ -280,16 +282,11 @@ impl Classifier for OnnxClassifier {
         if let Some(training) = &self.adapt_from {
             super::priors::adapt(&mut probabilities, training);
         }
-        // A spectrum outside the training domain keeps its probabilities and anomaly score (the
-        // row says what the model made of it) but no label: the model never saw such a spectrum.
         Ok(probabilities
             .into_iter()
             .zip(scores)
             .zip(in_domain)
-            .map(|((p, score), in_domain)| {
-                let classification = self.classification(p, score);
-                Classification { label: classification.label.filter(|_| in_domain), ..classification }
-            })
+            .map(|((p, score), in_domain)| self.classification(p, score, in_domain))
             .collect())
     }
 
