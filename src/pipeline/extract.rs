@@ -8,8 +8,9 @@
 //!   y = red_border_y − sign · (2 + anchor_offset_px), sign = +1 when the red end is +y;
 //!   x = intensity-weighted centroid across the trace over its red part.
 //! * Spectrum: bin k of the grid (pipeline::wavelength) lies k pixels blueward of the 690 nm
-//!   point; its value is the background-subtracted density summed across the trace (a box of
-//!   ±max(2, ⌈2.5 σ_x⌉) columns, at most ±8), interpolated linearly between rows at
+//!   point; its value is the background-subtracted density summed across the trace with optimal
+//!   weights (Horne 1986: the trace's Gaussian cross profile over a box of ±max(2, ⌈2.5 σ_x⌉)
+//!   columns, at most ±8; see [`row_flux`]), interpolated linearly between rows at
 //!   y = y_690 − sign · k. Uncalibrated, as the published spectra are (DFBS.md: arbitrary
 //!   units). Rows that a hair crosses (dark on both sides of the trace at once) are left out:
 //!   its density would pass for an emission line.
@@ -69,7 +70,8 @@ pub struct Detection {
     pub red_border_y: f64,
     /// Visible length along the dispersion (pixels).
     pub length_px: u32,
-    /// The 136 bins of the DFBS grid: background-subtracted density summed across the trace;
+    /// The 136 bins of the DFBS grid: background-subtracted density summed across the trace
+    /// (optimally weighted, [`row_flux`]);
     /// None where the bin is off the plate, its centre pixel masked (plate-holder corner,
     /// scratch) or its row crossed by a hair.
     pub flux: Vec<Option<f32>>,
@@ -84,9 +86,14 @@ pub struct Detection {
     pub quality: Quality,
 }
 
-/// Sum of ΔD over columns c0..=c1 of band row r (masked pixels skipped); None when the centre
-/// column is masked or the row lies outside the band.
-fn row_sum(band: &BandImage, r: i64, c0: i64, c1: i64, centre: i64) -> Option<f32> {
+/// ΔD of band row r summed across the trace with optimal weights (Horne 1986, PASP 98, 609,
+/// eq. 8 with a uniform variance, the sky-limited case of the faint traces):
+/// f = Σ P_c ΔD_c / Σ P_c² over the valid columns c0..=c1, where `weights` is the cross profile
+/// P normalised to unit sum over the box ([`cross_weights`]). For a trace of that profile its
+/// expectation is the box sum's, with a noise of σ / √ΣP² instead of σ √n (masked pixels
+/// skipped, the sum then renormalised by the P² present). None when the centre column is masked
+/// or the row lies outside the band.
+fn row_flux(band: &BandImage, r: i64, c0: i64, c1: i64, centre: i64, weights: &[f32]) -> Option<f32> {
     if r < 0 || r as usize >= band.rows {
         return None;
     }
@@ -94,13 +101,25 @@ fn row_sum(band: &BandImage, r: i64, c0: i64, c1: i64, centre: i64) -> Option<f3
     if centre >= 0 && (centre as usize) < band.width && !band.is_valid(centre as usize, r) {
         return None;
     }
-    let mut sum = 0.0;
+    let (mut sum, mut norm) = (0.0, 0.0);
     for c in c0.max(0)..=c1.min(band.width as i64 - 1) {
         if band.is_valid(c as usize, r) {
-            sum += band.delta_at(c as usize, r);
+            let w = weights[(c - c0) as usize];
+            sum += w * band.delta_at(c as usize, r);
+            norm += w * w;
         }
     }
-    Some(sum)
+    (norm > 0.0).then(|| sum / norm)
+}
+
+/// The trace's cross profile sampled at columns c0..=c1 and normalised to unit sum: a Gaussian
+/// centred at `x` whose σ is the image's `sigma_x` with the pixel's own width put back
+/// (σ² + 1/12, the variance of a unit box), as the pixels sample it.
+fn cross_weights(x: f64, sigma_x: f64, c0: i64, c1: i64) -> Vec<f32> {
+    let width = (sigma_x * sigma_x + 1.0 / 12.0).sqrt();
+    let weights: Vec<f64> = (c0..=c1).map(|c| (-0.5 * ((c as f64 - x) / width).powi(2)).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter().map(|w| (w / total) as f32).collect()
 }
 
 /// Rows (band rows, from `first` to `last`) where something crosses the trace: a hair or other
@@ -195,6 +214,7 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
     let half = ((2.5 * fit.sigma_x).ceil() as i64).clamp(2, 8);
     let centre = fit.x.round() as i64;
     let (c0, c1) = (centre - half, centre + half);
+    let weights = cross_weights(fit.x, fit.sigma_x, c0, c1);
     let plate_rows = band.plate_height as f64;
     // Spectrum on the grid; rows crossed by a hair or streak are left out (None).
     let row_of_bin = |k: f64| y690 - sign * k - 1.0 - band.first_row as f64;
@@ -216,17 +236,18 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
             if is_crossed(r0) || t > 0.0 && is_crossed(r0 + 1) {
                 return None;
             }
-            let a = row_sum(band, r0, c0, c1, centre)?;
+            let a = row_flux(band, r0, c0, c1, centre, &weights)?;
             if t == 0.0 {
                 return Some(a);
             }
-            let b = row_sum(band, r0 + 1, c0, c1, centre)?;
+            let b = row_flux(band, r0 + 1, c0, c1, centre, &weights)?;
             Some(a * (1.0 - t) + b * t)
         })
         .collect();
-    let columns = (c1.min(band.width as i64 - 1) - c0.max(0) + 1).max(1) as f32;
+    // Each bin's noise is σ / √ΣP² (row_flux), so the red peak's is σ √(n / ΣP²).
+    let profile_power: f32 = weights.iter().map(|w| w * w).sum();
     let red: Vec<f32> = flux[1..=8].iter().flatten().copied().collect();
-    let snr = if red.is_empty() { 0.0 } else { red.iter().sum::<f32>() / (band.sigma * (columns * red.len() as f32).sqrt()) };
+    let snr = if red.is_empty() { 0.0 } else { red.iter().sum::<f32>() / (band.sigma * (red.len() as f32 / profile_power).sqrt()) };
     let total: f64 = flux[..=30].iter().flatten().map(|v| *v as f64).sum();
     let instrumental_mag = -2.5 * total.max(1e-3).log10() + params.mag_zero_point;
     let sky_density = band.background.at(fit.x, fit.y690);
@@ -664,6 +685,66 @@ mod tests {
         assert!(d.flux[61..].iter().all(Option::is_none));
         assert_eq!(Quality::Neighbours.label(), "NL");
         assert_eq!(Quality::Undersignal.label(), "U");
+    }
+
+    #[test]
+    fn cross_weights_are_the_pixel_sampled_profile() {
+        let w = cross_weights(30.0, 0.8, 27, 33);
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!((w[0] - w[6]).abs() < 1e-7 && w[3] > w[2] && w[2] > w[1]);
+        // Off-centre: the heavier side is the one the centre leans to.
+        let w = cross_weights(30.4, 0.8, 27, 33);
+        assert!(w[4] > w[2]);
+    }
+
+    #[test]
+    fn the_weighted_sum_keeps_the_flux_and_lowers_the_noise() {
+        // The synthetic trace's red part has ΔD = 0.3 · exp(−x²/2·0.8²) across, whose integral is
+        // 0.3 · 0.8 · √(2π) = 0.6016 per row; its blue part 0.4 of that. Twelve realisations of
+        // white grain noise (σ 0.03 in density) on top: per bin, the weighted sum must keep the
+        // mean and scatter less than a box of ±2 columns over the same pixels (sky density 0.07,
+        // interpolated between rows as the extraction does). Expected for a Gaussian profile of
+        // σ 0.8 px: √(1 / (5 ΣP²)) ≈ 0.75 (Horne 1986); measured 0.82, the fitted σ_x a little wide.
+        let (width, height, x, y690) = (60, 420, 30.3, 250.4);
+        let clean = synthetic(width, height, x, y690, RedEnd::PlusY);
+        let params = PipelineParams::for_plate(RedEnd::PlusY, 8.0);
+        let bins: Vec<usize> = (4..24).chain(30..88).collect();
+        let centre = (x - 1.0).round() as usize;
+        let (mut weighted, mut boxed) = (vec![Vec::new(); bins.len()], vec![Vec::new(); bins.len()]);
+        for seed in 0..12 {
+            let mut rng = crate::sim::random::SimRng::new(seed);
+            let pixels: Vec<f32> = clean.iter().map(|v| (*v as f64 * 10f64.powf(-0.03 * rng.normal())) as f32).collect();
+            let found = detect_and_extract(&mut MemorySource { width, height, values: &pixels }, &params).unwrap();
+            assert_eq!(found.len(), 1);
+            let box_sum = |row: usize| -> f64 {
+                (centre - 2..=centre + 2).map(|c| -(pixels[row * width + c] as f64 / 16383.0).log10() - 0.07).sum()
+            };
+            for (i, &k) in bins.iter().enumerate() {
+                weighted[i].push(found[0].flux[k].unwrap() as f64);
+                let image_row = y690 - k as f64 - 1.0;
+                let (r0, t) = (image_row.floor() as usize, image_row - image_row.floor());
+                boxed[i].push(box_sum(r0) * (1.0 - t) + box_sum(r0 + 1) * t);
+            }
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let red = mean(&weighted[..20].concat());
+        let blue = mean(&weighted[20..].concat());
+        assert!((red - 0.6016).abs() < 0.02 && (blue - 0.4 * 0.6016).abs() < 0.02, "red {red}, blue {blue}");
+        // The noise along each spectrum: bins about their own part's mean, realisation by
+        // realisation (a spectrum's overall scale, which the fitted profile moves by a few per
+        // cent, cancels when the classifier divides by the maximum).
+        let along = |values: &[Vec<f64>]| -> f64 {
+            let mut squares = Vec::new();
+            for seed in 0..12 {
+                for part in [&values[..20], &values[20..]] {
+                    let level = mean(&part.iter().map(|v| v[seed]).collect::<Vec<_>>());
+                    squares.extend(part.iter().map(|v| (v[seed] - level).powi(2)));
+                }
+            }
+            mean(&squares).sqrt()
+        };
+        let ratio = along(&weighted) / along(&boxed);
+        assert!(ratio < 0.9, "noise of the weighted sum / the box's: {ratio}");
     }
 
     #[test]
