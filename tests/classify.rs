@@ -78,7 +78,28 @@ fn ingest_classifies_and_classify_reclassifies() {
     assert_eq!(a.len(), total);
     let differ: Vec<(&&str, &&str)> = a.iter().zip(&b).filter(|(x, y)| x != y).collect();
     assert!(differ.is_empty(), "{} of {total} rows changed, e.g. {:?}", differ.len(), differ.first());
-    // The query role sees the class columns through TAP's grants.
+    // A plate ingested by dfbs-vo 0.1.0 (box sums; it recorded no extraction) is not classified
+    // with a model trained on optimally extracted spectra: reported, not touched.
+    query(&data, "UPDATE dfbs.plates SET ingest_params = ingest_params - 'flux_extraction'");
+    let output = dfbs_vo(&data).args(["classify", "--plate", "fbs7700"]).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && text.contains("extracted with box weights") && text.contains("re-ingest"), "{text}");
+    assert_eq!(query(&data, snapshot), reclassified);
+    // A model trained on box sums (no flux_extraction in its description) is refused at ingest,
+    // which extracts optimally.
+    let models = dir.path().join("models-box");
+    std::fs::create_dir(&models).unwrap();
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    for file in ["dfbs-classifier.onnx", "dfbs-anomaly.onnx"] {
+        std::fs::copy(committed.join(file), models.join(file)).unwrap();
+    }
+    let mut description: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed.join("dfbs-classifier.json")).unwrap()).unwrap();
+    description.as_object_mut().unwrap().remove("flux_extraction");
+    std::fs::write(models.join("dfbs-classifier.json"), description.to_string()).unwrap();
+    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && text.contains("trained on spectra extracted with box weights"), "{text}");
     run(dfbs_vo(&data).args(["db", "stop"]).output());
 }
 

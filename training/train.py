@@ -69,6 +69,16 @@ def load(directory):
 MAX_NORMALISED_FLUX = 100
 
 
+def flux_extraction(data):
+    """How the training set's `flux` was extracted (dataset.json of export-cutouts; "box" for sets
+    exported before it recorded this, by dfbs-vo 0.1.0)."""
+    path = os.path.join(data, "train", "dataset.json")
+    if not os.path.exists(path):
+        return "box"
+    with open(path) as f:
+        return json.load(f)["flux_extraction"]
+
+
 def normalise_flux(flux):
     """The classify stage does the same in Rust: NaN -> 0, divide by the maximum (if > 0)."""
     flux = np.nan_to_num(np.asarray(flux, dtype=np.float32), nan=0.0)
@@ -346,8 +356,10 @@ def main():
     # What the Rust classify stage reads: name, version, the output order of the classes, and the
     # class prior the probabilities answer to: uniform, as the loss is weighted inversely to class
     # frequency (the classify stage re-weights them to each plate's class mix, pipeline::priors).
+    # And how the training spectra were extracted (dataset.json, written by export-cutouts; sets
+    # without it were box sums), which the classify stage requires of the spectra it classifies.
     with open(os.path.join(args.out, "dfbs-classifier.json"), "w") as f:
-        json.dump({"name": "dfbs-cnn", "version": args.version, "classes": CLASSES,
+        json.dump({"name": "dfbs-cnn", "version": args.version, "classes": CLASSES, "flux_extraction": flux_extraction(args.data),
                    "training_prior": [1.0 / len(CLASSES)] * len(CLASSES), "temperature": temperature,
                    "inputs": {"cutout": [None, 1, 160, 50], "flux": [None, 136]}, "outputs": {"probabilities": [None, 10]},
                    "anomaly_model": "dfbs-anomaly.onnx", "trained": report["date"]}, f, indent=1)

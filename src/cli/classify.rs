@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::pipeline::classify::{find_runtime, ClassifyOptions, OnnxClassifier};
-use crate::pipeline::extract::cutouts_at;
+use crate::pipeline::extract::{cutouts_at, BOX_EXTRACTION, FLUX_EXTRACTION};
 use crate::pipeline::fits::PlateScan;
 use crate::pipeline::plate::{detect_scan, params_for, Classifier, ClassifierInput, ScanSource};
 
@@ -55,9 +55,15 @@ pub fn installed_classifier(config: &Config) -> Result<Option<OnnxClassifier>> {
     if !dir.join("dfbs-classifier.onnx").is_file() {
         return Ok(None);
     }
-    load_classifier(config, None, None)
-        .map(Some)
-        .context("the classifier in the model directory cannot be used (or pass --no-classify)")
+    let classifier = load_classifier(config, None, None)
+        .context("the classifier in the model directory cannot be used (or pass --no-classify)")?;
+    // Ingest extracts with this pipeline, so the model must have been trained on its spectra.
+    classifier
+        .info()
+        .check_extraction(FLUX_EXTRACTION)
+        .map_err(|e| anyhow::anyhow!("{e} (or pass --no-classify)"))
+        .context("the classifier in the model directory cannot be used")?;
+    Ok(Some(classifier))
 }
 
 pub async fn run(config: Config, args: ClassifyArgs) -> Result<ExitCode> {
@@ -108,6 +114,13 @@ async fn classify_plate(
     source: Option<&str>,
 ) -> Result<(usize, usize)> {
     let source = source.context("the plate has no scan (it came from DFBS ASCII spectra): nothing to cut")?;
+    // The catalogue's spectra are classified as they are: they must have been extracted as the
+    // model's training spectra were (plates of dfbs-vo 0.1.0 record no extraction: box sums).
+    let extraction: Option<String> = client
+        .query_one("SELECT ingest_params->>'flux_extraction' FROM dfbs.plates WHERE plateid = $1", &[&plate])
+        .await?
+        .get(0);
+    classifier.info().check_extraction(extraction.as_deref().unwrap_or(BOX_EXTRACTION)).map_err(|e| anyhow::anyhow!(e))?;
     let mut scan = PlateScan::open(Path::new(source)).with_context(|| format!("the plate's scan {source} is needed"))?;
     let params = params_for(&scan.header, &crate::pipeline::params::PipelineParams::default());
     let rows = client

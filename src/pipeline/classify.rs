@@ -13,7 +13,7 @@ use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::catalogue::Classification;
-use super::extract::{CUTOUT_COLUMNS, CUTOUT_ROWS};
+use super::extract::{BOX_EXTRACTION, CUTOUT_COLUMNS, CUTOUT_ROWS};
 use super::plate::{Classifier, ClassifierInput};
 use super::wavelength::GRID_BINS;
 use crate::sim::templates::ObjectClass;
@@ -29,9 +29,32 @@ pub struct ModelInfo {
     /// uniform, as training/train.py weights the loss inversely to class frequency.
     #[serde(default)]
     pub training_prior: Option<Vec<f64>>,
+    /// How the training spectra were extracted ([`super::extract::FLUX_EXTRACTION`] names this
+    /// pipeline's).
+    /// Absent: [`BOX_EXTRACTION`], the models up to 1.5.0.
+    #[serde(default = "box_extraction")]
+    pub flux_extraction: String,
+}
+
+fn box_extraction() -> String {
+    BOX_EXTRACTION.to_string()
 }
 
 impl ModelInfo {
+    /// Refuses spectra extracted otherwise than the model's training spectra: a model trained on
+    /// box sums reads the lower noise of optimally weighted spectra as another class, and the
+    /// reverse. `spectra` is how the spectra to classify were extracted.
+    pub fn check_extraction(&self, spectra: &str) -> Result<(), String> {
+        if self.flux_extraction == spectra {
+            return Ok(());
+        }
+        Err(format!(
+            "model {} {} was trained on spectra extracted with {} weights, these were extracted with {} weights: \
+             use a model trained on this extraction (training/README.md), or re-ingest the plates with this pipeline",
+            self.name, self.version, self.flux_extraction, spectra
+        ))
+    }
+
     /// The training prior, checked: ten positive fractions, normalised.
     fn prior(&self) -> Result<[f64; 10], String> {
         let Some(prior) = &self.training_prior else { return Ok([0.1; 10]) };
@@ -353,6 +376,21 @@ mod tests {
         assert!(given.iter().all(|p| (p - 0.1).abs() < 1e-12), "normalised: {given:?}");
         assert!(info(r#", "training_prior": [0.5, 0.5]"#).prior().unwrap_err().contains("2 values"));
         assert!(info(r#", "training_prior": [0, 1, 1, 1, 1, 1, 1, 1, 1, 1]"#).prior().unwrap_err().contains("positive"));
+    }
+
+    #[test]
+    fn a_model_reads_only_spectra_extracted_as_its_training_spectra() {
+        let info = |extra: &str| -> ModelInfo {
+            serde_json::from_str(&format!(r#"{{"name": "m", "version": "1", "classes": []{extra}}}"#)).unwrap()
+        };
+        let old = info("");
+        assert_eq!(old.flux_extraction, BOX_EXTRACTION, "models that record nothing were trained on box sums");
+        assert!(old.check_extraction(BOX_EXTRACTION).is_ok());
+        let refused = old.check_extraction(crate::pipeline::extract::FLUX_EXTRACTION).unwrap_err();
+        assert!(refused.contains("m 1") && refused.contains("box") && refused.contains("re-ingest"), "{refused}");
+        let new = info(r#", "flux_extraction": "optimal""#);
+        assert!(new.check_extraction(crate::pipeline::extract::FLUX_EXTRACTION).is_ok());
+        assert!(new.check_extraction(BOX_EXTRACTION).is_err());
     }
 
     #[test]

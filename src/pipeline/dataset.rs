@@ -98,6 +98,16 @@ mod tests {
         assert!(String::from_utf8_lossy(&bytes[..128]).contains("(2, 3)"));
         assert_eq!(f32::from_le_bytes(bytes[128 + 20..128 + 24].try_into().unwrap()), 6.0);
     }
+
+    #[test]
+    fn a_training_set_records_how_its_spectra_were_extracted() {
+        let dir = tempfile::tempdir().unwrap();
+        super::TrainingSet::create(dir.path()).unwrap().finish().unwrap();
+        let text = std::fs::read_to_string(dir.path().join("dataset.json")).unwrap();
+        let description: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(description["flux_extraction"], crate::pipeline::extract::FLUX_EXTRACTION);
+        assert_eq!(description["pipeline_version"], crate::pipeline::ingest::PIPELINE_VERSION);
+    }
 }
 
 /// Matches detections to truth objects by anchor pixel (nearest within `radius_px`, each truth
@@ -142,7 +152,8 @@ pub struct ExportSummary {
 }
 
 /// The files of a training set: cutouts.npy (N, 160, 50), flux.npy (N, 136; NaN where a bin
-/// has no data) and labels.csv.
+/// has no data), labels.csv, and dataset.json (the pipeline version and the extraction of
+/// `flux`, which training/train.py copies into the model's description).
 pub struct TrainingSet {
     cutouts: NpyWriter,
     flux: NpyWriter,
@@ -155,6 +166,11 @@ impl TrainingSet {
         std::fs::create_dir_all(dir)?;
         let mut labels = BufWriter::new(File::create(dir.join("labels.csv"))?);
         writeln!(labels, "row,plate,truth_id,class,subclass,mag_b,quality,snr,x,y,match_px")?;
+        let description = serde_json::json!({
+            "pipeline_version": super::ingest::PIPELINE_VERSION,
+            "flux_extraction": super::extract::FLUX_EXTRACTION,
+        });
+        std::fs::write(dir.join("dataset.json"), format!("{description:#}\n"))?;
         Ok(TrainingSet {
             cutouts: NpyWriter::create(&dir.join("cutouts.npy"), &[super::extract::CUTOUT_ROWS, super::extract::CUTOUT_COLUMNS])?,
             flux: NpyWriter::create(&dir.join("flux.npy"), &[super::wavelength::GRID_BINS])?,

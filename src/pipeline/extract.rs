@@ -51,6 +51,14 @@ impl Quality {
 }
 
 /// Rows of the crop and of the padded cutout; columns likewise.
+/// How this pipeline extracts `flux` (see [`row_flux`]). Plates record it in their provenance
+/// (`dfbs.plates.ingest_params.flux_extraction`) and models the one they were trained on
+/// (`flux_extraction` in dfbs-classifier.json), so that the classify stage never feeds a model
+/// spectra extracted another way. "box": the plain sums of dfbs-vo 0.1.0, which recorded nothing.
+pub const FLUX_EXTRACTION: &str = "optimal";
+/// The extraction of plates and models that record none (dfbs-vo 0.1.0, models up to 1.5.0).
+pub const BOX_EXTRACTION: &str = "box";
+
 pub const CROP_ROWS: usize = 140;
 pub const CROP_COLUMNS: usize = 20;
 pub const CUTOUT_ROWS: usize = 160;

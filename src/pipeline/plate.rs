@@ -178,6 +178,7 @@ fn plate_record(path: &Path, plateid: &str, scan: &PlateScan, wcs: &PlateWcs, pa
         pipeline_version: Some(PIPELINE_VERSION.into()),
         ingest_params: serde_json::json!({
             "pipeline_version": PIPELINE_VERSION,
+            "flux_extraction": crate::pipeline::extract::FLUX_EXTRACTION,
             "params": params,
             "header": provenance_header,
         }),
