@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the classifier's training and validation sets with our own simulator and our own
 # extraction (dfbs-vo export-cutouts), so training sees exactly what the pipeline produces.
-# Plate seeds: training 1001-1240 (TRAIN_PLATES, default 240: the set of model 1.5.0; 13 min, 16 GB),
+# Plate seeds: training 1001-1240 (TRAIN_PLATES, default 240: the plates of models 1.5.0 and 1.6.0; 13 min, 16 GB),
 # validation 2001-2003; the held-out evaluation plates use
 # 3001 and up (training/evaluate.sh) and are never used here.
 #   bash training/make_dataset.sh [OUT_DIR]
