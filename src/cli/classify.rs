@@ -61,7 +61,7 @@ pub fn installed_classifier(config: &Config) -> Result<Option<OnnxClassifier>> {
     classifier
         .info()
         .check_extraction(FLUX_EXTRACTION)
-        .map_err(|e| anyhow::anyhow!("{e} (or pass --no-classify)"))
+        .map_err(|e| anyhow::anyhow!("{e}: install a model trained on this extraction (training/README.md), or pass --no-classify"))
         .context("the classifier in the model directory cannot be used")?;
     Ok(Some(classifier))
 }
@@ -120,7 +120,10 @@ async fn classify_plate(
         .query_one("SELECT ingest_params->>'flux_extraction' FROM dfbs.plates WHERE plateid = $1", &[&plate])
         .await?
         .get(0);
-    classifier.info().check_extraction(extraction.as_deref().unwrap_or(BOX_EXTRACTION)).map_err(|e| anyhow::anyhow!(e))?;
+    let extraction = extraction.as_deref().unwrap_or(BOX_EXTRACTION);
+    classifier.info().check_extraction(extraction).map_err(|e| {
+        anyhow::anyhow!("{e}: re-ingest the plate with this pipeline (dfbs-vo ingest SCAN --replace), or classify it with a model trained on {extraction} weights")
+    })?;
     let mut scan = PlateScan::open(Path::new(source)).with_context(|| format!("the plate's scan {source} is needed"))?;
     let params = params_for(&scan.header, &crate::pipeline::params::PipelineParams::default());
     let rows = client

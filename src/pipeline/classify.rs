@@ -30,8 +30,7 @@ pub struct ModelInfo {
     #[serde(default)]
     pub training_prior: Option<Vec<f64>>,
     /// How the training spectra were extracted ([`super::extract::FLUX_EXTRACTION`] names this
-    /// pipeline's).
-    /// Absent: [`BOX_EXTRACTION`], the models up to 1.5.0.
+    /// pipeline's). Absent: [`BOX_EXTRACTION`], the models up to 1.5.0.
     #[serde(default = "box_extraction")]
     pub flux_extraction: String,
 }
@@ -43,14 +42,13 @@ fn box_extraction() -> String {
 impl ModelInfo {
     /// Refuses spectra extracted otherwise than the model's training spectra: a model trained on
     /// box sums reads the lower noise of optimally weighted spectra as another class, and the
-    /// reverse. `spectra` is how the spectra to classify were extracted.
+    /// reverse. `spectra` is how the spectra to classify were extracted; the caller says what to do.
     pub fn check_extraction(&self, spectra: &str) -> Result<(), String> {
         if self.flux_extraction == spectra {
             return Ok(());
         }
         Err(format!(
-            "model {} {} was trained on spectra extracted with {} weights, these were extracted with {} weights: \
-             use a model trained on this extraction (training/README.md), or re-ingest the plates with this pipeline",
+            "model {} {} was trained on spectra extracted with {} weights, these were extracted with {} weights",
             self.name, self.version, self.flux_extraction, spectra
         ))
     }
@@ -387,7 +385,7 @@ mod tests {
         assert_eq!(old.flux_extraction, BOX_EXTRACTION, "models that record nothing were trained on box sums");
         assert!(old.check_extraction(BOX_EXTRACTION).is_ok());
         let refused = old.check_extraction(crate::pipeline::extract::FLUX_EXTRACTION).unwrap_err();
-        assert!(refused.contains("m 1") && refused.contains("box") && refused.contains("re-ingest"), "{refused}");
+        assert!(refused.contains("m 1") && refused.contains("box weights") && refused.contains("optimal weights"), "{refused}");
         let new = info(r#", "flux_extraction": "optimal""#);
         assert!(new.check_extraction(crate::pipeline::extract::FLUX_EXTRACTION).is_ok());
         assert!(new.check_extraction(BOX_EXTRACTION).is_err());
