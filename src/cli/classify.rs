@@ -73,23 +73,26 @@ pub async fn run(config: Config, args: ClassifyArgs) -> Result<ExitCode> {
     let classifier = load_classifier(&config, args.model_dir.as_deref(), args.threshold)?;
     let open = super::open_database(&config).await?;
     let mut client = open.database.connect_as(crate::db::INGEST_ROLE).await?;
-    let plates: Vec<(String, Option<String>)> = if args.all {
-        client.query("SELECT plateid, source_file FROM dfbs.plates WHERE source_file IS NOT NULL ORDER BY plateid", &[]).await?
+    // Plate, scan, and how its spectra were extracted (plates of dfbs-vo 0.1.0 record none).
+    const PLATES: &str = "SELECT plateid, source_file, ingest_params->>'flux_extraction' FROM dfbs.plates";
+    let plates: Vec<CataloguePlate> = if args.all {
+        client.query(&format!("{PLATES} WHERE source_file IS NOT NULL ORDER BY plateid"), &[]).await?
     } else {
-        client.query("SELECT plateid, source_file FROM dfbs.plates WHERE plateid = ANY($1) ORDER BY plateid", &[&args.plates]).await?
+        client.query(&format!("{PLATES} WHERE plateid = ANY($1) ORDER BY plateid"), &[&args.plates]).await?
     }
     .iter()
-    .map(|r| (r.get(0), r.get(1)))
+    .map(|r| CataloguePlate { id: r.get(0), source: r.get(1), extraction: r.get(2) })
     .collect();
     for wanted in &args.plates {
-        if !plates.iter().any(|(id, _)| id == wanted) {
+        if !plates.iter().any(|p| &p.id == wanted) {
             eprintln!("{wanted}: not in the catalogue (ingest it first)");
         }
     }
     let mut failed = args.plates.len().saturating_sub(plates.len());
-    for (plate, source) in plates {
+    for catalogued in &plates {
+        let plate = &catalogued.id;
         let begun = std::time::Instant::now();
-        match classify_plate(&mut client, &classifier, &plate, source.as_deref()).await {
+        match classify_plate(&mut client, &classifier, catalogued).await {
             Ok((n, 0)) => eprintln!("{plate}: {n} spectra classified in {:.1} s", begun.elapsed().as_secs_f64()),
             Ok((n, recut)) => eprintln!(
                 "{plate}: {n} spectra classified in {:.1} s; {recut} of them had no detection at their anchor \
@@ -107,20 +110,24 @@ pub async fn run(config: Config, args: ClassifyArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(failed.min(100) as u8))
 }
 
+/// A plate of the catalogue to classify.
+struct CataloguePlate {
+    id: String,
+    source: Option<String>,
+    /// `ingest_params.flux_extraction`; None for plates of dfbs-vo 0.1.0 (box sums).
+    extraction: Option<String>,
+}
+
 async fn classify_plate(
     client: &mut tokio_postgres::Client,
     classifier: &OnnxClassifier,
-    plate: &str,
-    source: Option<&str>,
+    catalogued: &CataloguePlate,
 ) -> Result<(usize, usize)> {
-    let source = source.context("the plate has no scan (it came from DFBS ASCII spectra): nothing to cut")?;
+    let plate = catalogued.id.as_str();
+    let source = catalogued.source.as_deref().context("the plate has no scan (it came from DFBS ASCII spectra): nothing to cut")?;
     // The catalogue's spectra are classified as they are: they must have been extracted as the
-    // model's training spectra were (plates of dfbs-vo 0.1.0 record no extraction: box sums).
-    let extraction: Option<String> = client
-        .query_one("SELECT ingest_params->>'flux_extraction' FROM dfbs.plates WHERE plateid = $1", &[&plate])
-        .await?
-        .get(0);
-    let extraction = extraction.as_deref().unwrap_or(BOX_EXTRACTION);
+    // model's training spectra were.
+    let extraction = catalogued.extraction.as_deref().unwrap_or(BOX_EXTRACTION);
     classifier.info().check_extraction(extraction).map_err(|e| {
         anyhow::anyhow!("{e}: re-ingest the plate with this pipeline (dfbs-vo ingest SCAN --replace), or classify it with a model trained on {extraction} weights")
     })?;

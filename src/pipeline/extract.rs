@@ -50,7 +50,6 @@ impl Quality {
     }
 }
 
-/// Rows of the crop and of the padded cutout; columns likewise.
 /// How this pipeline extracts `flux` (see [`row_flux`]). Plates record it in their provenance
 /// (`dfbs.plates.ingest_params.flux_extraction`) and models the one they were trained on
 /// (`flux_extraction` in dfbs-classifier.json), so that the classify stage never feeds a model
@@ -59,6 +58,7 @@ pub const FLUX_EXTRACTION: &str = "optimal";
 /// The extraction of plates and models that record none (dfbs-vo 0.1.0, models up to 1.5.0).
 pub const BOX_EXTRACTION: &str = "box";
 
+/// Rows of the crop and of the padded cutout; columns likewise.
 pub const CROP_ROWS: usize = 140;
 pub const CROP_COLUMNS: usize = 20;
 pub const CUTOUT_ROWS: usize = 160;
@@ -252,8 +252,9 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
             Some(a * (1.0 - t) + b * t)
         })
         .collect();
-    // Each bin's noise is σ / √ΣP² (row_flux), so the red peak's is σ √(n / ΣP²).
-    let profile_power: f32 = weights.iter().map(|w| w * w).sum();
+    // Each bin's noise is σ / √ΣP² over the box's columns on the band (row_flux), so the red
+    // peak's is σ √(n / ΣP²).
+    let profile_power: f32 = (c0.max(0)..=c1.min(band.width as i64 - 1)).map(|c| weights[(c - c0) as usize].powi(2)).sum();
     let red: Vec<f32> = flux[1..=8].iter().flatten().copied().collect();
     let snr = if red.is_empty() { 0.0 } else { red.iter().sum::<f32>() / (band.sigma * (red.len() as f32 / profile_power).sqrt()) };
     let total: f64 = flux[..=30].iter().flatten().map(|v| *v as f64).sum();
