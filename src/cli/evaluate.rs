@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::pipeline::evaluate::{catalogue_objects, class_report, evaluate, read_defects_csv, read_truth_csv, recall_by_snr_table};
+use crate::pipeline::evaluate::{
+    by_plate_table, catalogue_objects, class_report, evaluate, read_defects_csv, read_truth_csv, recall_by_headroom_table, recall_by_snr_table,
+};
 
 #[derive(clap::Args)]
 pub struct EvaluateArgs {
@@ -33,12 +35,16 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     let open = super::open_database(&config).await?;
     let client = open.database.connect_admin().await?;
     let mut classified = Vec::new();
+    // Each plate's spectra in `classified`.
+    let mut plate_ranges = Vec::new();
     let mut result = Ok(());
     for (truth_path, plate) in args.truth.iter().zip(&args.plate) {
         match evaluate_plate(&client, truth_path, plate, args.limit, args.radius).await {
             Ok(evaluation) => {
                 print!("{}\n", evaluation.table());
+                let start = classified.len();
                 classified.extend(evaluation.classified);
+                plate_ranges.push((plate.clone(), start..classified.len()));
             }
             Err(error) => {
                 result = Err(error);
@@ -61,6 +67,13 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         }
         if let Some(table) = recall_by_snr_table(&classified, config.classify.threshold) {
             print!("{table}\n");
+        }
+        if let Some(table) = recall_by_headroom_table(&classified, config.classify.threshold) {
+            print!("{table}\n");
+        }
+        if plate_ranges.len() > 1 {
+            let plates: Vec<(String, &[_])> = plate_ranges.iter().map(|(p, range)| (p.clone(), &classified[range.clone()])).collect();
+            print!("{}\n", by_plate_table(&plates, 17.5, config.classify.threshold));
         }
     }
     Ok(ExitCode::SUCCESS)

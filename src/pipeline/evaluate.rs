@@ -177,7 +177,17 @@ pub struct Classified {
     pub mag_b: f64,
     /// The catalogue's S/N of the extraction.
     pub snr: Option<f32>,
+    /// The B limit of the spectrum's plate (LIMMAG: where an ordinary star's red peak is 3.5 σ).
+    pub plate_limit: f64,
     pub probabilities: [f32; 10],
+}
+
+impl Classified {
+    /// How much brighter than its plate's limit the object is, in magnitudes (negative:
+    /// fainter than the limit).
+    pub fn headroom(&self) -> f64 {
+        self.plate_limit - self.mag_b
+    }
 }
 
 /// The evaluation of one plate.
@@ -294,7 +304,13 @@ pub fn evaluate(
         if let Some(c) = truth_match[t] {
             if let (Some(p), Some(class)) = (catalogue[c].probabilities, crate::sim::templates::ObjectClass::from_label(&object.class)) {
                 let index = crate::sim::templates::ObjectClass::ALL.iter().position(|k| *k == class).unwrap_or(0);
-                evaluation.classified.push(Classified { truth: index, mag_b: object.mag_b, snr: catalogue[c].snr, probabilities: p });
+                evaluation.classified.push(Classified {
+                    truth: index,
+                    mag_b: object.mag_b,
+                    snr: catalogue[c].snr,
+                    plate_limit: limit,
+                    probabilities: p,
+                });
             }
             let nl = catalogue[c].quality.as_deref() == Some("NL");
             evaluation.nl_table[object.overlaps as usize][nl as usize] += 1;
@@ -442,6 +458,12 @@ pub fn class_report<'a>(classified: impl IntoIterator<Item = &'a Classified>, fa
 }
 
 impl ClassReport {
+    /// The lowest recall of a class with spectra, as "0.712 (qso)".
+    pub fn lowest_recall(&self) -> String {
+        let lowest = self.scores.iter().filter(|s| s.support > 0).min_by(|a, b| a.recall.total_cmp(&b.recall));
+        lowest.map(|s| format!("{:.3} ({})", s.recall, s.label)).unwrap_or_default()
+    }
+
     /// Whether the report covers every magnitude (`faintest` beyond any plate's limit).
     pub fn all_magnitudes(&self) -> bool {
         self.faintest > 90.0
@@ -514,7 +536,7 @@ fn write_recall_rows(out: &mut String, heads: &[String], counts: impl Fn(usize, 
 }
 
 /// Lower edges of the S/N bins of [`recall_by_snr_table`].
-const SNR_BIN_EDGES: [f32; 5] = [0.0, 5.0, 10.0, 20.0, 40.0];
+const SNR_BIN_EDGES: [f64; 5] = [0.0, 5.0, 10.0, 20.0, 40.0];
 
 /// Each class's recall by the extraction's S/N (the catalogue's `snr`), at every magnitude, and
 /// for the spectra at or above each S/N edge the macro-F1, the accuracy and the lowest class
@@ -522,39 +544,96 @@ const SNR_BIN_EDGES: [f32; 5] = [0.0, 5.0, 10.0, 20.0, 40.0];
 /// plate 0.75 mag deeper), so this is the table that says which labels to trust on any plate.
 /// Spectra without an S/N are left out; `None` if none has one.
 pub fn recall_by_snr_table(classified: &[Classified], threshold: f32) -> Option<String> {
-    let rows: Vec<&Classified> = classified.iter().filter(|c| c.snr.is_some_and(f32::is_finite)).collect();
+    let rows: Vec<(f64, &Classified)> =
+        classified.iter().filter_map(|c| c.snr.filter(|v| v.is_finite()).map(|v| (v as f64, c))).collect();
+    binned_recall_table(&rows, &SNR_BIN_EDGES, &|e| format!("{e}"), threshold, "S/N of the extraction", "S/N")
+}
+
+/// Lower edges of the bins of [`recall_by_headroom_table`] (magnitudes brighter than the plate
+/// limit; the first bin holds everything fainter than 0.5 mag above it, the limit included).
+const HEADROOM_BIN_EDGES: [f64; 5] = [f64::NEG_INFINITY, 0.5, 1.0, 1.5, 2.0];
+
+/// Each class's recall by how far above its plate's limit the object is (LIMMAG - B), at every
+/// magnitude, and for the spectra at least that far above it the macro-F1, accuracy and lowest
+/// recall. Plate limits range over 16.5-19 in DFBS (DFBS.md), so a fixed B cut such as 17.5 is
+/// 1.5 mag above the limit on a deep plate and at the limit on a shallow one: this table puts
+/// every plate on the same footing. `None` without spectra.
+pub fn recall_by_headroom_table(classified: &[Classified], threshold: f32) -> Option<String> {
+    let rows: Vec<(f64, &Classified)> = classified.iter().filter(|c| c.headroom().is_finite()).map(|c| (c.headroom(), c)).collect();
+    let what = "magnitudes above the plate limit (LIMMAG - B)";
+    binned_recall_table(&rows, &HEADROOM_BIN_EDGES, &|e| format!("{e:.1}"), threshold, what, "LIMMAG - B")
+}
+
+/// Column heads of bins with lower `edges` ("a-b", the last ">= a", a first edge of -inf "< b").
+fn bin_heads(edges: &[f64], show: &dyn Fn(f64) -> String) -> Vec<String> {
+    edges
+        .iter()
+        .enumerate()
+        .map(|(k, &e)| match edges.get(k + 1) {
+            Some(&next) if e == f64::NEG_INFINITY => format!("< {}", show(next)),
+            Some(&next) => format!("{}-{}", show(e), show(next)),
+            None => format!(">= {}", show(e)),
+        })
+        .collect()
+}
+
+/// The table of [`recall_by_snr_table`] and [`recall_by_headroom_table`] for spectra with a
+/// `value` each: recall per class and bin (lower `edges`, shown by `show`), then the cumulative
+/// rows (value at or above each edge but the first) with macro-F1, accuracy and the lowest class
+/// recall.
+fn binned_recall_table(
+    rows: &[(f64, &Classified)],
+    edges: &[f64],
+    show: &dyn Fn(f64) -> String,
+    threshold: f32,
+    what: &str,
+    name: &str,
+) -> Option<String> {
     if rows.is_empty() {
         return None;
     }
-    let snr = |c: &Classified| c.snr.unwrap_or(f32::NAN);
-    let mut counts = [[(0usize, 0usize); SNR_BIN_EDGES.len()]; 10];
-    for c in &rows {
-        let bin = SNR_BIN_EDGES.iter().rposition(|&e| snr(c) >= e).unwrap_or(0);
-        counts[c.truth][bin].0 += 1;
-        counts[c.truth][bin].1 += (argmax(&c.probabilities).0 == c.truth) as usize;
+    let heads = bin_heads(edges, show);
+    let mut counts = vec![[(0usize, 0usize); 10]; edges.len()];
+    for (value, c) in rows {
+        let bin = edges.iter().rposition(|e| value >= e).unwrap_or(0);
+        counts[bin][c.truth].0 += 1;
+        counts[bin][c.truth].1 += (argmax(&c.probabilities).0 == c.truth) as usize;
     }
-    let heads: Vec<String> = SNR_BIN_EDGES
-        .iter()
-        .enumerate()
-        .map(|(k, e)| match SNR_BIN_EDGES.get(k + 1) {
-            Some(next) => format!("{e}-{next}"),
-            None => format!(">= {e}"),
-        })
-        .collect();
     let mut out = String::new();
-    let _ = writeln!(out, "recall by S/N of the extraction, all magnitudes (recall, spectra in brackets)\n");
-    write_recall_rows(&mut out, &heads, |class, bin| counts[class][bin]);
-    let _ = writeln!(out, "\n| S/N | spectra | macro-F1 | accuracy | lowest recall |\n|---|---|---|---|---|");
-    for &edge in &SNR_BIN_EDGES[1..] {
-        let above = rows.iter().copied().filter(|c| snr(c) >= edge);
+    let _ = writeln!(out, "recall by {what}, all magnitudes (recall, spectra in brackets)\n");
+    write_recall_rows(&mut out, &heads, |class, bin| counts[bin][class]);
+    let _ = writeln!(out, "\n| {name} | spectra | macro-F1 | accuracy | lowest recall |\n|---|---|---|---|---|");
+    for &edge in &edges[1..] {
+        let above = rows.iter().filter(|(value, _)| *value >= edge).map(|(_, c)| *c);
         let Some(report) = class_report(above.clone(), f64::INFINITY, threshold) else { continue };
-        let lowest = report.scores.iter().filter(|s| s.support > 0).min_by(|a, b| a.recall.total_cmp(&b.recall));
-        let lowest = lowest.map(|s| format!("{:.3} ({})", s.recall, s.label)).unwrap_or_default();
+        let lowest = report.lowest_recall();
         let n = above.count();
         let share = 100.0 * n as f64 / rows.len() as f64;
-        let _ = writeln!(out, "| >= {edge} | {n} ({share:.0}%) | {:.3} | {:.3} | {lowest} |", report.macro_f1, report.accuracy);
+        let _ = writeln!(out, "| >= {} | {n} ({share:.0}%) | {:.3} | {:.3} | {lowest} |", show(edge), report.macro_f1, report.accuracy);
     }
     Some(out)
+}
+
+/// One row per plate of the classification at B <= `faintest`: the plate's limit, the spectra,
+/// macro-F1, accuracy and the lowest class recall. `plates` are (plate id, its spectra).
+pub fn by_plate_table(plates: &[(String, &[Classified])], faintest: f64, threshold: f32) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "classification by plate (B <= {faintest})\n");
+    let _ = writeln!(out, "| plate | plate limit B | spectra | macro-F1 | accuracy | lowest recall |\n|---|---|---|---|---|---|");
+    for (plate, classified) in plates {
+        let limit = classified.first().map_or("-".to_string(), |c| format!("{:.2}", c.plate_limit));
+        match class_report(classified.iter(), faintest, threshold) {
+            Some(report) => {
+                let n: usize = report.confusion.iter().flatten().sum();
+                let lowest = report.lowest_recall();
+                let _ = writeln!(out, "| {plate} | {limit} | {n} | {:.3} | {:.3} | {lowest} |", report.macro_f1, report.accuracy);
+            }
+            None => {
+                let _ = writeln!(out, "| {plate} | {limit} | 0 | - | - | - |");
+            }
+        }
+    }
+    out
 }
 
 impl Evaluation {
@@ -682,7 +761,7 @@ mod tests {
             p[i] = 1.0;
             p
         };
-        let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, probabilities: one_hot(predicted) };
+        let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, plate_limit: 17.8, probabilities: one_hot(predicted) };
         // Three stars at S/N 30 right; M stars at S/N 12 right, at 4 wrong (called stars), one
         // without an S/N (left out).
         let rows = vec![row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(1, Some(12.0), 1), row(1, Some(4.0), 0), row(1, None, 1)];
@@ -698,6 +777,35 @@ mod tests {
     }
 
     #[test]
+    fn recall_by_headroom_and_by_plate() {
+        let one_hot = |i: usize| {
+            let mut p = [0.0f32; 10];
+            p[i] = 1.0;
+            p
+        };
+        let row = |truth, mag_b, plate_limit, predicted| Classified { truth, mag_b, snr: None, plate_limit, probabilities: one_hot(predicted) };
+        // A deep plate (limit 18.5): two stars at B 16 right (2.5 mag of headroom), an M star at
+        // 17.2 right (1.3). A shallow plate (limit 17.3): an M star at 17.2 wrong (0.1), a star at
+        // 17.6 wrong (below the limit).
+        let deep = vec![row(0, 16.0, 18.5, 0), row(0, 16.0, 18.5, 0), row(1, 17.2, 18.5, 1)];
+        let shallow = vec![row(1, 17.2, 17.3, 0), row(0, 17.6, 17.3, 1)];
+        let all: Vec<Classified> = deep.iter().chain(&shallow).cloned().collect();
+        let table = recall_by_headroom_table(&all, 0.5).unwrap();
+        assert!(table.contains("| class | < 0.5 | 0.5-1.0 | 1.0-1.5 | 1.5-2.0 | >= 2.0 |"), "{table}");
+        assert!(table.contains("| star | 0.00 (1) | - | - | - | 1.00 (2) |"), "{table}");
+        assert!(table.contains("| m_star | 0.00 (1) | - | 1.00 (1) | - | - |"), "{table}");
+        // At least 0.5 mag above the limit only the deep plate's three remain, all right.
+        assert!(table.contains("| >= 0.5 | 3 (60%) | 1.000 | 1.000 | 1.000 (star) |"), "{table}");
+        assert!(table.contains("| >= 2.0 | 2 (40%) | 1.000 | 1.000 | 1.000 (star) |"), "{table}");
+        let plates = vec![("deep".to_string(), deep.as_slice()), ("shallow".to_string(), shallow.as_slice()), ("empty".to_string(), &[][..])];
+        let table = by_plate_table(&plates, 17.5, 0.5);
+        assert!(table.contains("| deep | 18.50 | 3 | 1.000 | 1.000 | 1.000 (star) |"), "{table}");
+        // B <= 17.5 leaves the shallow plate its M star, called a star.
+        assert!(table.contains("| shallow | 17.30 | 1 | 0.000 | 0.000 | 0.000 (m_star) |"), "{table}");
+        assert!(table.contains("| empty | - | 0 | - | - | - |"), "{table}");
+    }
+
+    #[test]
     fn class_report_scores_and_calibration() {
         let mut p_star = [0.0f32; 10];
         p_star[0] = 0.9;
@@ -708,7 +816,7 @@ mod tests {
         // Three stars predicted star, one M star predicted M, one M star predicted star.
         let rows: Vec<Classified> = [(0, 15.0, p_star), (0, 15.0, p_star), (0, 15.0, p_star), (1, 16.0, p_m), (1, 17.0, p_star), (1, 18.0, p_m)]
             .into_iter()
-            .map(|(truth, mag_b, probabilities)| Classified { truth, mag_b, snr: None, probabilities })
+            .map(|(truth, mag_b, probabilities)| Classified { truth, mag_b, snr: None, plate_limit: 17.8, probabilities })
             .collect();
         let report = class_report(&rows, 17.5, 0.8).unwrap();
         assert_eq!(report.confusion[0][0], 3);
