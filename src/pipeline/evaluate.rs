@@ -754,13 +754,15 @@ mod tests {
         assert!(e.table().contains("purity: 66.7%"));
     }
 
+    /// Probabilities all on class `i`.
+    fn one_hot(i: usize) -> [f32; 10] {
+        let mut p = [0.0f32; 10];
+        p[i] = 1.0;
+        p
+    }
+
     #[test]
     fn recall_by_snr_bins_and_cumulative_rows() {
-        let one_hot = |i: usize| {
-            let mut p = [0.0f32; 10];
-            p[i] = 1.0;
-            p
-        };
         let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, plate_limit: 17.8, probabilities: one_hot(predicted) };
         // Three stars at S/N 30 right; M stars at S/N 12 right, at 4 wrong (called stars), one
         // without an S/N (left out).
@@ -778,11 +780,6 @@ mod tests {
 
     #[test]
     fn recall_by_headroom_and_by_plate() {
-        let one_hot = |i: usize| {
-            let mut p = [0.0f32; 10];
-            p[i] = 1.0;
-            p
-        };
         let row = |truth, mag_b, plate_limit, predicted| Classified { truth, mag_b, snr: None, plate_limit, probabilities: one_hot(predicted) };
         // A deep plate (limit 18.5): two stars at B 16 right (2.5 mag of headroom), an M star at
         // 17.2 right (1.3). A shallow plate (limit 17.3): an M star at 17.2 wrong (0.1), a star at
