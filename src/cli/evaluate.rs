@@ -10,6 +10,10 @@ use crate::pipeline::evaluate::{
     by_plate_table, catalogue_objects, class_report, evaluate, read_defects_csv, read_truth_csv, recall_by_headroom_table, recall_by_snr_table,
 };
 
+/// The faintest B of the classification tables beside the all-magnitude one (issue 7's
+/// acceptance: B <= 17.5).
+const BRIGHT_LIMIT: f64 = 17.5;
+
 #[derive(clap::Args)]
 pub struct EvaluateArgs {
     /// The simulator's truth table of the plate (`*.truth.csv`); repeat with --plate for
@@ -57,7 +61,7 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     result?;
     if !classified.is_empty() {
         println!("{} plate(s): {}\n", args.plate.len(), args.plate.join(", "));
-        for faintest in [17.5, 99.0] {
+        for faintest in [BRIGHT_LIMIT, 99.0] {
             if let Some(report) = class_report(&classified, faintest, config.classify.threshold) {
                 print!("{}\n", report.table(config.classify.threshold));
                 if report.all_magnitudes() {
@@ -73,7 +77,7 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         }
         if plate_ranges.len() > 1 {
             let plates: Vec<(String, &[_])> = plate_ranges.iter().map(|(p, range)| (p.clone(), &classified[range.clone()])).collect();
-            print!("{}\n", by_plate_table(&plates, 17.5, config.classify.threshold));
+            print!("{}\n", by_plate_table(&plates, BRIGHT_LIMIT, config.classify.threshold));
         }
     }
     Ok(ExitCode::SUCCESS)

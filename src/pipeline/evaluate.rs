@@ -559,7 +559,7 @@ const HEADROOM_BIN_EDGES: [f64; 5] = [f64::NEG_INFINITY, 0.5, 1.0, 1.5, 2.0];
 /// 1.5 mag above the limit on a deep plate and at the limit on a shallow one: this table puts
 /// every plate on the same footing. `None` without spectra.
 pub fn recall_by_headroom_table(classified: &[Classified], threshold: f32) -> Option<String> {
-    let rows: Vec<(f64, &Classified)> = classified.iter().filter(|c| c.headroom().is_finite()).map(|c| (c.headroom(), c)).collect();
+    let rows: Vec<(f64, &Classified)> = classified.iter().map(|c| (c.headroom(), c)).filter(|(h, _)| h.is_finite()).collect();
     let what = "magnitudes above the plate limit (LIMMAG - B)";
     binned_recall_table(&rows, &HEADROOM_BIN_EDGES, &|e| format!("{e:.1}"), threshold, what, "LIMMAG - B")
 }
