@@ -82,6 +82,17 @@ fn db_start_status_url_stop() {
 }
 
 #[test]
+fn a_broken_reference_catalogue_is_reported_before_anything_starts() {
+    let dir = test_dir();
+    let reference = dir.path().join("ref.csv");
+    std::fs::write(&reference, "ra,dec,vmag\n10,20,15\n").unwrap();
+    let out = run(&dir.path().join("pg"), &["ingest", "plate.fits", "--reference", reference.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ref.csv") && stderr.contains("mag_b"), "{stderr}");
+}
+
+#[test]
 fn migrate_needs_a_running_database_and_says_so() {
     let dir = test_dir();
     let out = run(&dir.path().join("pg"), &["db", "migrate"]);

@@ -51,12 +51,29 @@ async fn a_simulated_plate_is_found_placed_and_written() {
     let truth = read_truth_csv(&std::fs::read_to_string(path.with_extension("truth.csv")).unwrap()).unwrap();
     let defects = read_defects_csv(&std::fs::read_to_string(path.with_extension("defects.csv")).unwrap()).unwrap();
     let limit: f64 = processed.plate.ingest_params["header"]["LIMMAG"].as_f64().unwrap();
-    let e = evaluate(&processed.plate.plateid, &truth, &catalogue, &defects, limit, 3.0);
+    let e = evaluate(&processed.plate.plateid, &truth, &catalogue, &defects, limit, processed.plate.magb_limit.map(f64::from), 3.0);
     eprintln!("{}", e.table());
     assert!(e.bright.fraction().unwrap() > 0.95, "{}", e.table());
     assert!(e.to_limit.fraction().unwrap() > 0.85, "{}", e.table());
     assert!(e.purity().unwrap() > 0.95, "{}", e.table());
     assert!(e.error_percentile(50.0) < 1.0, "{}", e.table());
+    // The simulator's reference catalogue beside the scan calibrated magb: unbiased and tight
+    // for the stars well above the limit, and the plate's limit measured from it.
+    let plate = &processed.plate;
+    assert!(plate.magb_calib_pairs.unwrap() > 100, "{:?}", plate.ingest_params["photometry"]);
+    assert!(plate.magb_calib_rms.unwrap() < 0.3, "{:?}", plate.magb_calib_rms);
+    let bright: Vec<f64> = e.photometry.iter().filter(|(b, _)| (13.0..=16.5).contains(b)).map(|(b, m)| m - b).collect();
+    let (median, sd) = dfbs_vo::pipeline::evaluate::robust_location_scale(&bright).unwrap();
+    assert!(median.abs() < 0.1 && sd < 0.25, "magb - B at 13-16.5: {median:+.3} / {sd:.3}\n{}", e.table());
+    let measured = plate.magb_limit.expect("the catalogue reaches past the limit") as f64;
+    assert!((measured - limit).abs() < 0.6, "magb_limit {measured} against LIMMAG {limit}");
+    // Without the catalogue the same plate's magb is instrumental and no limit is claimed.
+    std::fs::remove_file(path.with_extension("ref.csv")).unwrap();
+    let uncalibrated = process_plate(&path, &PlateRun::detect(&PipelineParams::default())).unwrap();
+    assert_eq!((uncalibrated.plate.magb_limit, uncalibrated.plate.magb_calib_pairs), (None, None));
+    assert!(uncalibrated.plate.ingest_params.get("photometry").is_none());
+    let both = uncalibrated.spectra.iter().zip(&processed.spectra).filter(|(u, c)| u.magb.is_some() && c.magb.is_some()).count();
+    assert!(both > 100 && uncalibrated.spectra.iter().filter(|s| s.magb.is_some()).count() == both);
     // Every row is on the sky the plate covers and on the DFBS grid.
     for s in &processed.spectra {
         assert_eq!(s.flux.len(), 136);
@@ -154,7 +171,7 @@ fn seeded_mode_extracts_at_catalogue_positions() {
     // A position off the plate is ignored.
     seeds.push((0.0, -89.0));
     let params = PipelineParams::default();
-    let run = PlateRun { params: &params, classifier: None, seeds: Some(&seeds) };
+    let run = PlateRun { params: &params, classifier: None, seeds: Some(&seeds), references: None };
     let processed = process_plate(&path, &run).unwrap();
     assert!(processed.spectra.len() >= bright.len() * 9 / 10, "{} of {}", processed.spectra.len(), bright.len());
     for spectrum in &processed.spectra {

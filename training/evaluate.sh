@@ -18,7 +18,7 @@ trap '"$bin" db stop > /dev/null 2>&1 || true' EXIT
 i=0
 for emulsion in IIF IIaF 103aF; do
   seed=$((3001 + i)); plate=$((8001 + i)); i=$((i + 1))
-  [ -f "$work/realistic/fbs$plate.fits" ] || "$bin" simulate --out "$work/realistic" --quiet --seed $seed --first-plate $plate \
+  [ -f "$work/realistic/fbs$plate.ref.csv" ] || "$bin" simulate --out "$work/realistic" --quiet --seed $seed --first-plate $plate \
     --size full --mix realistic --emulsion $emulsion --limit 18.0
 done
 # Balanced mix (every class well represented), for the per-class classification tables: 36
@@ -30,7 +30,7 @@ done
 emulsions=(IIF IIaF 103aF)
 for i in $(seq 0 35); do
   seed=$((3101 + i)); plate=$((8101 + i))
-  [ -f "$work/balanced/fbs$plate.fits" ] || "$bin" simulate --out "$work/balanced" --quiet --seed $seed --first-plate $plate \
+  [ -f "$work/balanced/fbs$plate.ref.csv" ] || "$bin" simulate --out "$work/balanced" --quiet --seed $seed --first-plate $plate \
     --size 4096x4096 --mix balanced --density 1800 --emulsion "${emulsions[$((i % 3))]}"
 done
 # Realistic full-size plates with 50 injected anomalies each (a hot continuum with one strong
@@ -39,7 +39,7 @@ done
 i=0
 for emulsion in IIF IIaF 103aF; do
   seed=$((3201 + i)); plate=$((8201 + i)); i=$((i + 1))
-  [ -f "$work/anomalies/fbs$plate.fits" ] || "$bin" simulate --out "$work/anomalies" --quiet --seed $seed --first-plate $plate \
+  [ -f "$work/anomalies/fbs$plate.ref.csv" ] || "$bin" simulate --out "$work/anomalies" --quiet --seed $seed --first-plate $plate \
     --size full --mix realistic --emulsion $emulsion --limit 18.0 --anomalies 50
 done
 for set in realistic balanced anomalies; do

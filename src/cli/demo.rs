@@ -44,7 +44,7 @@ pub async fn run(config: Config, listen: Option<String>) -> Result<ExitCode> {
             eprintln!("demo: no classifier model in {}: the class columns stay empty", config.classify.model_dir.display());
         }
         let classifier = classifier.as_ref().map(|c| c as &dyn crate::pipeline::plate::Classifier);
-        for outcome in ingest_plates(&mut client, &scans, 2, WriteMode::ReplacePlate, &PlateRun { params: &PipelineParams::default(), classifier, seeds: None }, progress).await {
+        for outcome in ingest_plates(&mut client, &scans, 2, WriteMode::ReplacePlate, &PlateRun { params: &PipelineParams::default(), classifier, seeds: None, references: None }, progress).await {
             match outcome.error {
                 Some(error) => eprintln!("demo: {}: {error}", outcome.input),
                 None => eprintln!("demo: {} -> {} spectra in {:.1} s", outcome.plate, outcome.spectra, outcome.seconds),

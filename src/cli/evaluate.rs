@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::pipeline::evaluate::{
-    by_plate_table, catalogue_objects, class_report, evaluate, read_defects_csv, read_truth_csv, recall_by_headroom_table, recall_by_snr_table,
+    by_plate_table, catalogue_objects, class_report, evaluate, plate_limits_table, read_defects_csv, read_truth_csv,
+    recall_by_headroom_table, recall_by_measured_headroom_table, recall_by_snr_table,
 };
 
 /// The faintest B of the classification tables beside the all-magnitude one (issue 7's
@@ -41,11 +42,14 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     let mut classified = Vec::new();
     // Each plate's spectra in `classified`.
     let mut plate_ranges = Vec::new();
+    // (plate, LIMMAG, measured limit) for the plate-limits table.
+    let mut limits = Vec::new();
     let mut result = Ok(());
     for (truth_path, plate) in args.truth.iter().zip(&args.plate) {
         match evaluate_plate(&client, truth_path, plate, args.limit, args.radius).await {
             Ok(evaluation) => {
                 print!("{}\n", evaluation.table());
+                limits.push((plate.clone(), evaluation.limit, evaluation.measured_limit));
                 let start = classified.len();
                 classified.extend(evaluation.classified);
                 plate_ranges.push((plate.clone(), start..classified.len()));
@@ -75,10 +79,16 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         if let Some(table) = recall_by_headroom_table(&classified, config.classify.threshold) {
             print!("{table}\n");
         }
+        if let Some(table) = recall_by_measured_headroom_table(&classified, config.classify.threshold) {
+            print!("{table}\n");
+        }
         if plate_ranges.len() > 1 {
             let plates: Vec<(String, &[_])> = plate_ranges.iter().map(|(p, range)| (p.clone(), &classified[range.clone()])).collect();
             print!("{}\n", by_plate_table(&plates, BRIGHT_LIMIT, config.classify.threshold));
         }
+    }
+    if let Some(table) = plate_limits_table(&limits) {
+        print!("{table}\n");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -99,12 +109,13 @@ async fn evaluate_plate(
         Err(_) => Vec::new(),
     };
     let row = client
-        .query_opt("SELECT (ingest_params->'header'->>'LIMMAG')::float8 FROM dfbs.plates WHERE plateid = $1", &[&plate])
+        .query_opt("SELECT (ingest_params->'header'->>'LIMMAG')::float8, magb_limit::float8 FROM dfbs.plates WHERE plateid = $1", &[&plate])
         .await?;
     let Some(row) = row else {
         anyhow::bail!("plate {plate} is not in the catalogue: ingest it first (dfbs-vo ingest PLATE.fits)");
     };
     let limit = limit.or(row.get::<_, Option<f64>>(0)).unwrap_or(17.5);
+    let measured_limit: Option<f64> = row.get(1);
     let catalogue = catalogue_objects(client, plate).await?;
-    Ok(evaluate(plate, &truth, &catalogue, &defects, limit, radius))
+    Ok(evaluate(plate, &truth, &catalogue, &defects, limit, measured_limit, radius))
 }

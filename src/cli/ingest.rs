@@ -30,6 +30,12 @@ pub struct IngestArgs {
     /// in degrees) instead of detecting.
     #[arg(long, conflicts_with = "spec")]
     seeds: Option<PathBuf>,
+    /// Photometric reference catalogue for every plate (CSV with `ra`, `dec` in degrees and
+    /// `mag_b`): `magb` is calibrated against it and each plate's limiting magnitude measured.
+    /// Default: the scan's sibling NAME.ref.csv when there is one (the simulator writes it),
+    /// else `magb` stays instrumental.
+    #[arg(long, conflicts_with = "spec")]
+    reference: Option<PathBuf>,
     /// Leave the class columns empty even when a model is installed (classify later with
     /// `dfbs-vo classify`).
     #[arg(long)]
@@ -52,6 +58,11 @@ pub async fn ingest(config: Config, args: IngestArgs) -> Result<ExitCode> {
     if args.workers == 0 {
         anyhow::bail!("--workers must be at least 1");
     }
+    // Read before the database is opened, so that a bad file is reported at once.
+    let references = match &args.reference {
+        Some(path) => Some(crate::pipeline::plate::read_reference_file(path).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let open = super::open_database(&config).await?;
     let mut client = open.database.connect_as(crate::db::INGEST_ROLE).await?;
     let mut outcomes = Vec::new();
@@ -87,7 +98,7 @@ pub async fn ingest(config: Config, args: IngestArgs) -> Result<ExitCode> {
             Some(path) => Some(read_seeds(path)?),
             None => None,
         };
-        let run = PlateRun { params: &params, classifier, seeds: seeds.as_deref() };
+        let run = PlateRun { params: &params, classifier, seeds: seeds.as_deref(), references: references.as_deref() };
         for o in ingest_plates(&mut client, &args.plates, args.workers, mode, &run, progress).await {
             outcomes.push(Outcome { input: o.input, plate: o.plate, spectra: o.spectra, seconds: o.seconds, error: o.error });
         }

@@ -31,6 +31,11 @@ pub struct PlateRecord {
     pub checksum: Option<String>,
     pub pipeline_version: Option<String>,
     pub ingest_params: serde_json::Value,
+    /// The photometric calibration against a reference catalogue (`photometry`): the 50 %
+    /// completeness limit in B, the pairs the curve was fitted to, and its robust scatter.
+    pub magb_limit: Option<f32>,
+    pub magb_calib_pairs: Option<i32>,
+    pub magb_calib_rms: Option<f32>,
 }
 
 /// Class columns filled by the classify stage (issue 7); all None until then.
@@ -157,7 +162,8 @@ pub async fn write_plate(
         .execute(
             "INSERT INTO dfbs.plates (plateid, epoch, date_obs, exptime, emulsion, ra_center, dec_center, field_name, \
              plate_number, wfpdb_id, naxis1, naxis2, wcs_header, source_file, checksum, n_spectra, pipeline_version, \
-             ingest_params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             ingest_params, magb_limit, magb_calib_pairs, magb_calib_rms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
              ON CONFLICT (plateid) DO NOTHING",
             &[
                 &plate.plateid,
@@ -178,6 +184,9 @@ pub async fn write_plate(
                 &(spectra.len() as i32),
                 &plate.pipeline_version,
                 &plate.ingest_params,
+                &plate.magb_limit,
+                &plate.magb_calib_pairs,
+                &plate.magb_calib_rms,
             ],
         )
         .await?;

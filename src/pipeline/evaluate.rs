@@ -52,6 +52,8 @@ pub struct CatalogueObject {
     pub anomaly_score: Option<f32>,
     /// The extraction's signal-to-noise ratio (the catalogue's `snr`).
     pub snr: Option<f32>,
+    /// The catalogue's B magnitude (calibrated when the plate has a reference catalogue).
+    pub magb: Option<f32>,
 }
 
 /// The catalogue rows of a plate, as the evaluation needs them.
@@ -59,7 +61,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
     let rows = client
         .query(
             "SELECT specid, ra, dec, px_x, px_y, sp_class, class_label, ARRAY[prob_star, prob_mstar, prob_carbon, prob_sd, \
-             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score, snr FROM dfbs.spectra WHERE plate = $1",
+             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score, snr, magb FROM dfbs.spectra WHERE plate = $1",
             &[&plate],
         )
         .await?;
@@ -80,6 +82,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
             },
             anomaly_score: r.get(8),
             snr: r.get(9),
+            magb: r.get(10),
         })
         .collect())
 }
@@ -180,6 +183,9 @@ pub struct Classified {
     /// The B limit of the spectrum's plate (LIMMAG: where an ordinary star's red peak is 3.5 σ).
     pub plate_limit: f64,
     pub probabilities: [f32; 10],
+    /// What the catalogue itself says: the spectrum's `magb` and its plate's `magb_limit`
+    /// (measured against the reference catalogue), when there are both.
+    pub measured_headroom: Option<f64>,
 }
 
 impl Classified {
@@ -214,6 +220,10 @@ pub struct Evaluation {
     /// Injected anomalies (truth class `anomaly`): how many there are, how many were detected,
     /// and how many of those have an anomaly score in the plate's top 1%.
     pub anomalies: (usize, usize, usize),
+    /// Matches of quality OK with a `magb`: (truth B, catalogue magb).
+    pub photometry: Vec<(f64, f64)>,
+    /// The plate's measured limit (`dfbs.plates.magb_limit`).
+    pub measured_limit: Option<f64>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -232,6 +242,7 @@ pub fn evaluate(
     catalogue: &[CatalogueObject],
     defects: &[DefectBox],
     limit: f64,
+    measured_limit: Option<f64>,
     match_radius_arcsec: f64,
 ) -> Evaluation {
     // Every truth object can be matched (a detection of a real object is never a false one,
@@ -272,7 +283,7 @@ pub fn evaluate(
     let edges = [12.0, 13.0, 14.0, 15.0, 16.0, 16.5, 17.0, 17.5, 18.0, 18.5, 19.0, 99.0];
     let mut by_magnitude: Vec<(f64, Bin)> = edges.iter().map(|e| (*e, Bin::default())).collect();
     let mut by_class: Vec<(String, Bin)> = Vec::new();
-    let mut evaluation = Evaluation { plate: plate.into(), match_radius_arcsec, limit, ..Evaluation::default() };
+    let mut evaluation = Evaluation { plate: plate.into(), match_radius_arcsec, limit, measured_limit, ..Evaluation::default() };
     let mut confusion: HashMap<(String, String), usize> = HashMap::new();
     for (t, object) in counted.iter().enumerate() {
         if !object.visible || object.clipped {
@@ -310,7 +321,11 @@ pub fn evaluate(
                     snr: catalogue[c].snr,
                     plate_limit: limit,
                     probabilities: p,
+                    measured_headroom: measured_limit.zip(catalogue[c].magb).map(|(l, m)| l - m as f64),
                 });
+            }
+            if let (Some(m), Some("OK")) = (catalogue[c].magb, catalogue[c].quality.as_deref()) {
+                evaluation.photometry.push((object.mag_b, m as f64));
             }
             let nl = catalogue[c].quality.as_deref() == Some("NL");
             evaluation.nl_table[object.overlaps as usize][nl as usize] += 1;
@@ -700,8 +715,85 @@ impl Evaluation {
             ok_ok + ov_nl,
             ok_ok + ok_nl + ov_ok + ov_nl
         );
+        out.push_str(&self.photometry_lines());
         out
     }
+
+    /// magb against the truth's B, by B bin (median and robust σ of magb − B), and the
+    /// measured plate limit against LIMMAG; empty without magnitudes.
+    pub fn photometry_lines(&self) -> String {
+        let mut out = String::new();
+        if self.photometry.is_empty() {
+            return out;
+        }
+        let _ = write!(out, "magb - B (unblended matches; median / robust sd (n)):");
+        for (low, high) in [(0.0, 13.0), (13.0, 15.0), (15.0, 16.0), (16.0, 17.0), (17.0, 17.5), (17.5, 18.0), (18.0, 99.0)] {
+            let d: Vec<f64> = self.photometry.iter().filter(|(b, _)| *b > low && *b <= high).map(|(b, m)| m - b).collect();
+            if let Some((median, sd)) = robust_location_scale(&d) {
+                let label = if low == 0.0 { format!("B <= {high}") } else if high > 90.0 { format!("B > {low}") } else { format!("{low}-{high}") };
+                let _ = write!(out, " {label}: {median:+.2} / {sd:.2} ({});", d.len());
+            }
+        }
+        out.push('\n');
+        let measured = self.measured_limit.map_or("none (no reference catalogue deep enough)".to_string(), |m| format!("{m:.2} ({:+.2})", m - self.limit));
+        let _ = writeln!(out, "plate limit measured from the reference catalogue (magb_limit): {measured}");
+        out
+    }
+}
+
+/// Median and robust standard deviation (1.4826 × MAD) of `values`; None when empty.
+pub fn robust_location_scale(values: &[f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = percentile(&sorted, 50.0);
+    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+    deviations.sort_by(f64::total_cmp);
+    Some((median, 1.4826 * percentile(&deviations, 50.0)))
+}
+
+/// Each class's recall by how far above its plate's measured limit the spectrum is by its own
+/// magnitude (`magb_limit - magb`, both from the catalogue, so the cut works on real plates),
+/// and the cumulative rows as in [`recall_by_headroom_table`]. `None` without such spectra.
+pub fn recall_by_measured_headroom_table(classified: &[Classified], threshold: f32) -> Option<String> {
+    let rows: Vec<(f64, &Classified)> =
+        classified.iter().filter_map(|c| c.measured_headroom.filter(|h| h.is_finite()).map(|h| (h, c))).collect();
+    let what = "magnitudes above the measured plate limit (magb_limit - magb, from the catalogue alone)";
+    binned_recall_table(&rows, &HEADROOM_BIN_EDGES, &|e| format!("{e:.1}"), threshold, what, "magb_limit - magb")
+}
+
+/// Over several plates: each plate's measured limit against LIMMAG (difference, its mean and
+/// scatter, the correlation). `None` when no plate has a measured limit.
+pub fn plate_limits_table(plates: &[(String, f64, Option<f64>)]) -> Option<String> {
+    let pairs: Vec<(f64, f64)> = plates.iter().filter_map(|(_, l, m)| m.map(|m| (*l, m))).collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "plate limits: measured (magb_limit, 50% completeness of the reference catalogue) against LIMMAG\n");
+    let _ = writeln!(out, "| plate | LIMMAG | magb_limit | difference |\n|---|---|---|---|");
+    for (plate, limit, measured) in plates {
+        let cell = measured.map_or(("-".to_string(), "-".to_string()), |m| (format!("{m:.2}"), format!("{:+.2}", m - limit)));
+        let _ = writeln!(out, "| {plate} | {limit:.2} | {} | {} |", cell.0, cell.1);
+    }
+    let n = pairs.len() as f64;
+    let differences: Vec<f64> = pairs.iter().map(|(l, m)| m - l).collect();
+    let mean = differences.iter().sum::<f64>() / n;
+    let sd = (differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    let (ml, mm) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
+    let cov: f64 = pairs.iter().map(|(l, m)| (l - ml) * (m - mm)).sum();
+    let var_l: f64 = pairs.iter().map(|(l, _)| (l - ml).powi(2)).sum();
+    let var_m: f64 = pairs.iter().map(|(_, m)| (m - mm).powi(2)).sum();
+    let r = cov / (var_l * var_m).sqrt();
+    let _ = writeln!(
+        out,
+        "\n{} of {} plates measured; magb_limit - LIMMAG: mean {mean:+.3}, sd {sd:.3}; correlation {r:.3}",
+        pairs.len(),
+        plates.len()
+    );
+    Some(out)
 }
 
 #[cfg(test)]
@@ -736,6 +828,7 @@ mod tests {
             probabilities: None,
             anomaly_score: None,
             snr: None,
+            magb: Some(15.0),
         }
     }
 
@@ -745,7 +838,7 @@ mod tests {
         let truth = vec![truth("a", 10.0, 14.0), truth("b", 10.01, 17.0), truth("c", 10.02, 18.2)];
         let catalogue = vec![found(10.0 + one_arcsec), found(10.01), found(10.5)];
         let defects = vec![DefectBox { kind: "dust".into(), bbox: [95.0, 95.0, 105.0, 105.0] }];
-        let e = evaluate("p", &truth, &catalogue, &defects, 18.0, 3.0);
+        let e = evaluate("p", &truth, &catalogue, &defects, 18.0, None, 3.0);
         assert_eq!(e.bright, Bin { truth: 2, found: 2 });
         assert_eq!(e.to_limit, Bin { truth: 2, found: 2 });
         assert_eq!(e.matched, 2);
@@ -763,7 +856,7 @@ mod tests {
 
     #[test]
     fn recall_by_snr_bins_and_cumulative_rows() {
-        let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, plate_limit: 17.8, probabilities: one_hot(predicted) };
+        let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, plate_limit: 17.8, probabilities: one_hot(predicted), measured_headroom: None };
         // Three stars at S/N 30 right; M stars at S/N 12 right, at 4 wrong (called stars), one
         // without an S/N (left out).
         let rows = vec![row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(1, Some(12.0), 1), row(1, Some(4.0), 0), row(1, None, 1)];
@@ -780,7 +873,7 @@ mod tests {
 
     #[test]
     fn recall_by_headroom_and_by_plate() {
-        let row = |truth, mag_b, plate_limit, predicted| Classified { truth, mag_b, snr: None, plate_limit, probabilities: one_hot(predicted) };
+        let row = |truth, mag_b, plate_limit, predicted| Classified { truth, mag_b, snr: None, plate_limit, probabilities: one_hot(predicted), measured_headroom: None };
         // A deep plate (limit 18.5): two stars at B 16 right (2.5 mag of headroom), an M star at
         // 17.2 right (1.3). A shallow plate (limit 17.3): an M star at 17.2 wrong (0.1), a star at
         // 17.6 wrong (below the limit).
@@ -813,7 +906,7 @@ mod tests {
         // Three stars predicted star, one M star predicted M, one M star predicted star.
         let rows: Vec<Classified> = [(0, 15.0, p_star), (0, 15.0, p_star), (0, 15.0, p_star), (1, 16.0, p_m), (1, 17.0, p_star), (1, 18.0, p_m)]
             .into_iter()
-            .map(|(truth, mag_b, probabilities)| Classified { truth, mag_b, snr: None, plate_limit: 17.8, probabilities })
+            .map(|(truth, mag_b, probabilities)| Classified { truth, mag_b, snr: None, plate_limit: 17.8, probabilities, measured_headroom: None })
             .collect();
         let report = class_report(&rows, 17.5, 0.8).unwrap();
         assert_eq!(report.confusion[0][0], 3);

@@ -87,8 +87,13 @@ pub struct Detection {
     pub cutout: Vec<f32>,
     /// Local background (scan units).
     pub sky: f32,
-    /// −2.5 log10(Σ flux over bins 0..=30) + mag_zero_point.
+    /// −2.5 log10(Σ flux over bins 0..=30) + mag_zero_point: the trace's brightness from
+    /// 487-690 nm (a red band; used by the detector's checks, not published).
     pub instrumental_mag: f64,
+    /// The photographic B band's instrumental magnitude, −2.5 log10(Σ flux over
+    /// [`B_BAND_BINS`]) + mag_zero_point_b; None when a bin of the band is missing or the sum is
+    /// below [`B_BAND_MIN_SNR`] times its noise (too faint in B to measure).
+    pub instrumental_b: Option<f64>,
     /// Signal-to-noise of the red peak (bins 1..=8).
     pub snr: f32,
     pub quality: Quality,
@@ -259,6 +264,7 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
     let snr = if red.is_empty() { 0.0 } else { red.iter().sum::<f32>() / (band.sigma * (red.len() as f32 / profile_power).sqrt()) };
     let total: f64 = flux[..=30].iter().flatten().map(|v| *v as f64).sum();
     let instrumental_mag = -2.5 * total.max(1e-3).log10() + params.mag_zero_point;
+    let instrumental_b = b_band_magnitude(&flux, band.sigma, profile_power, params.mag_zero_point_b);
     let sky_density = band.background.at(fit.x, fit.y690);
     let sky = SCAN_MAX * 10f32.powf(-sky_density);
     // Box: across ±2σ (at least one pixel), along from the red border to the visible end.
@@ -282,9 +288,31 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
         cutout,
         sky,
         instrumental_mag,
+        instrumental_b,
         snr,
         quality: Quality::Ok,
     })
+}
+
+/// The bins of the photographic B band on the DFBS grid: k = 31..=60 is 487-400 nm
+/// (λ = 189.97 + 21933.6/(k + 43.864) nm), the blue peak of the emulsion response between the
+/// 480-505 nm minimum and the 399 nm drop (DFBS.md). On simulated plates B − (−2.5 log10 Σ)
+/// is constant to ±0.05 mag star to star at B 13-16 (the 487-690 nm sum scatters ±0.25 with
+/// colour), so this band is the one to calibrate against catalogue B magnitudes.
+pub const B_BAND_BINS: std::ops::RangeInclusive<usize> = 31..=60;
+
+/// A B-band sum below this many times its noise gives no magnitude.
+pub const B_BAND_MIN_SNR: f64 = 3.0;
+
+/// −2.5 log10 Σ flux over [`B_BAND_BINS`] + `zero_point`, when every bin is present and the sum
+/// is at least [`B_BAND_MIN_SNR`] σ: each bin's noise is σ / √ΣP² (see [`row_flux`]), so the
+/// sum's is σ √(n / ΣP²).
+fn b_band_magnitude(flux: &[Option<f32>], sigma: f32, profile_power: f32, zero_point: f64) -> Option<f64> {
+    let bins: Option<Vec<f32>> = flux.get(B_BAND_BINS)?.iter().copied().collect();
+    let bins = bins?;
+    let sum: f64 = bins.iter().map(|&v| v as f64).sum();
+    let noise = sigma as f64 * (bins.len() as f64 / profile_power.max(1e-6) as f64).sqrt();
+    (sum.is_finite() && sum > 0.0 && sum >= B_BAND_MIN_SNR * noise).then(|| -2.5 * sum.log10() + zero_point)
 }
 
 /// The CNN cutout of a trace whose red border is at FITS y `red_border_y` and centre at FITS x,

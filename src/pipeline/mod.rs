@@ -13,5 +13,6 @@ pub mod wcs;
 pub mod detect;
 pub mod extract;
 pub mod params;
+pub mod photometry;
 pub mod plate;
 pub mod priors;

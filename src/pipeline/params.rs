@@ -128,6 +128,11 @@ pub struct PipelineParams {
     /// (median B − mag −0.07, ±0.4 star to star from colour and saturation, ±0.2 plate to
     /// plate); calibrate per plate against a catalogue for real magnitudes.
     pub mag_zero_point: f64,
+    /// Zero point of the B-band instrumental magnitude (−2.5 log10 Σ density over 487-400 nm +
+    /// this; `extract::B_BAND_BINS`), the uncalibrated `magb`. The default is B − (−2.5 log10 Σ)
+    /// of simulated stars on a plate of the typical limit 17.8 (it follows the limit one to one:
+    /// 17.46 at LIMMAG 18.0); a reference catalogue replaces it per plate (`photometry`).
+    pub mag_zero_point_b: f64,
     /// Seeded search window (DFBS.md): pixels from the seed toward the blue, toward the red, and
     /// either side in x.
     pub seed_search_blue: f64,
@@ -170,11 +175,16 @@ impl Default for PipelineParams {
             neighbour_margin_px: 0,
             undersignal_snr: 5.0,
             mag_zero_point: 18.0,
+            mag_zero_point_b: default_mag_zero_point_b(),
             seed_search_blue: 150.0,
             seed_search_red: 25.0,
             seed_search_x: 25.0,
         }
     }
+}
+
+fn default_mag_zero_point_b() -> f64 {
+    17.26
 }
 
 impl PipelineParams {

@@ -11,7 +11,9 @@ use super::detect::BandSource;
 use super::extract::{detect_and_extract, Detection};
 use super::fits::{Header, PlateScan};
 use super::ingest::{position_angle, wavelength_range_m, PIPELINE_VERSION};
+use super::detect::Quality;
 use super::params::PipelineParams;
+use super::photometry::{self, Calibration, Measured, Reference};
 use super::wcs::PlateWcs;
 use crate::sim::plate::RedEnd;
 
@@ -182,6 +184,7 @@ fn plate_record(path: &Path, plateid: &str, scan: &PlateScan, wcs: &PlateWcs, pa
             "params": params,
             "header": provenance_header,
         }),
+        ..PlateRecord::default()
     }
 }
 
@@ -192,19 +195,91 @@ pub fn detect_scan(scan: &mut PlateScan, params: &PipelineParams) -> Result<Vec<
 }
 
 /// How plates are run: the parameters, the classify stage (None leaves the class columns
-/// empty), and for the seeded mode the catalogue positions (RA, Dec) to extract at instead of
-/// detecting.
+/// empty), for the seeded mode the catalogue positions (RA, Dec) to extract at instead of
+/// detecting, and the photometric reference catalogue (None: each scan's sibling
+/// `NAME.ref.csv` when there is one, else no calibration).
 #[derive(Clone, Copy)]
 pub struct PlateRun<'a> {
     pub params: &'a PipelineParams,
     pub classifier: Option<&'a dyn Classifier>,
     pub seeds: Option<&'a [(f64, f64)]>,
+    pub references: Option<&'a [Reference]>,
 }
 
 impl<'a> PlateRun<'a> {
     pub fn detect(params: &'a PipelineParams) -> PlateRun<'a> {
-        PlateRun { params, classifier: None, seeds: None }
+        PlateRun { params, classifier: None, seeds: None, references: None }
     }
+}
+
+/// The reference catalogue beside a scan: `fbs0809.fits` -> `fbs0809.ref.csv`.
+pub fn sibling_reference_path(scan: &Path) -> std::path::PathBuf {
+    let stem = scan.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = stem.split('.').next().unwrap_or("").to_string();
+    scan.with_file_name(format!("{stem}.ref.csv"))
+}
+
+/// Reads a reference catalogue file (size-limited; errors name the file).
+pub fn read_reference_file(path: &Path) -> Result<Vec<Reference>, String> {
+    let size = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    if size > photometry::MAX_REFERENCE_BYTES {
+        return Err(format!(
+            "{}: {size} bytes is more than the {} MiB a reference catalogue may have: cut it to the plates' fields",
+            path.display(),
+            photometry::MAX_REFERENCE_BYTES >> 20
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    photometry::read_reference_csv(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Rows a trace may reach from its anchor (DFBS.md: 100-120 px toward the blue, up to 22 px
+/// toward the red): reference objects closer than this to the top or bottom edge, or closer
+/// than [`EDGE_MARGIN_X`] to a side, have clipped traces and are left out of the completeness.
+const EDGE_MARGIN_Y: f64 = 150.0;
+const EDGE_MARGIN_X: f64 = 20.0;
+
+/// The photometric calibration of a plate (or why there is none), and where its reference
+/// catalogue came from; None without a catalogue. An unreadable sibling catalogue is an
+/// error (the plate is reported and skipped: the file is meant for it and broken); a catalogue
+/// that matches too few of the plate's spectra leaves `magb` instrumental, with the reason in
+/// the plate's provenance.
+fn calibrate_plate(
+    path: &Path,
+    run: &PlateRun<'_>,
+    wcs: &PlateWcs,
+    scan: &PlateScan,
+    spectra: &[(f64, f64, &Detection)],
+) -> Result<Option<(Result<Calibration, String>, String)>, String> {
+    let sibling = sibling_reference_path(path);
+    let (owned, source);
+    let references: &[Reference] = match run.references {
+        Some(references) => {
+            source = "the --reference catalogue".to_string();
+            references
+        }
+        None if sibling.exists() => {
+            owned = read_reference_file(&sibling)?;
+            source = sibling.display().to_string();
+            &owned
+        }
+        None => return Ok(None),
+    };
+    let (width, height) = (scan.width as f64, scan.height as f64);
+    let on_plate: Vec<Reference> = references
+        .iter()
+        .filter(|r| {
+            wcs.sky_to_pixel(r.ra, r.dec).is_some_and(|(x, y)| {
+                x >= EDGE_MARGIN_X && x <= width - EDGE_MARGIN_X && y >= EDGE_MARGIN_Y && y <= height - EDGE_MARGIN_Y
+            })
+        })
+        .copied()
+        .collect();
+    let measured: Vec<Measured> = spectra
+        .iter()
+        .map(|&(ra, dec, d)| Measured { ra, dec, instrumental_b: d.instrumental_b, clean: d.quality == Quality::Ok })
+        .collect();
+    Ok(Some((photometry::calibrate(&measured, &on_plate), source)))
 }
 
 /// Seeded mode: extraction at the catalogue positions that fall on the plate (DFBS.md: the
@@ -251,11 +326,46 @@ pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, 
     };
     plate.checksum = Some(sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?);
     let sign = params.red_end.sign();
-    let mut spectra: Vec<SpectrumRecord> = detections
+    let positions: Vec<(f64, f64, &Detection)> = detections
+        .iter()
+        .map(|d| {
+            let (ra, dec) = wcs.pixel_to_sky(d.x, d.y);
+            (ra, dec, d)
+        })
+        .collect();
+    let calibration = match calibrate_plate(path, run, &wcs, &scan, &positions)? {
+        Some((result, source)) => {
+            let record = match &result {
+                Ok(c) => serde_json::json!({ "reference": source, "calibration": c }),
+                Err(e) => {
+                    tracing::warn!("{}: magb stays instrumental: {e}", path.display());
+                    serde_json::json!({ "reference": source, "error": e })
+                }
+            };
+            if let Some(object) = plate.ingest_params.as_object_mut() {
+                object.insert("photometry".into(), record);
+            }
+            result.ok()
+        }
+        None => None,
+    };
+    if let Some(c) = &calibration {
+        plate.magb_limit = c.limit.map(|l| l as f32);
+        plate.magb_calib_pairs = Some(c.pairs.min(i32::MAX as usize) as i32);
+        plate.magb_calib_rms = Some(c.rms as f32);
+    }
+    let magb = |d: &Detection| {
+        let b = d.instrumental_b?;
+        let b = match &calibration {
+            Some(c) => c.apply(b),
+            None => b,
+        };
+        Some(b as f32).filter(|m| m.is_finite())
+    };
+    let mut spectra: Vec<SpectrumRecord> = positions
         .iter()
         .zip(classes)
-        .map(|(d, classification)| {
-            let (ra, dec) = wcs.pixel_to_sky(d.x, d.y);
+        .map(|(&(ra, dec, d), classification)| {
             let toward_red = wcs.pixel_to_sky(d.x, d.y + sign * 10.0);
             let (lam_min, lam_max) = wavelength_range_m(&d.flux);
             SpectrumRecord {
@@ -263,7 +373,7 @@ pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, 
                 objectid: object_id(ra, dec),
                 ra,
                 dec,
-                magb: Some(d.instrumental_mag as f32).filter(|m| m.is_finite()),
+                magb: magb(d),
                 magr: None,
                 snr: Some(d.snr).filter(|s| s.is_finite()),
                 sky: Some(d.sky).filter(|s| s.is_finite()),

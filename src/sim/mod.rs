@@ -165,6 +165,8 @@ pub fn simulate(options: &SimulateOptions) -> anyhow::Result<Vec<PlateSummary>> 
             .with_context(|| format!("cannot write {}", files.truth_votable.display()))?;
         output::write_defects(&files.defects_csv, &plate, &defects)
             .with_context(|| format!("cannot write {}", files.defects_csv.display()))?;
+        output::write_reference(&files.reference_csv, &plate, &objects)
+            .with_context(|| format!("cannot write {}", files.reference_csv.display()))?;
         let per_class = ObjectClass::ALL
             .iter()
             .map(|class| (*class, objects.iter().filter(|o| o.template.class == *class).count()))

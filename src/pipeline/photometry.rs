@@ -1,0 +1,375 @@
+//! Photometric calibration of a plate against a reference catalogue, and the plate's limiting
+//! magnitude measured from it.
+//!
+//! A photographic plate has no zero point of its own: the density a star leaves depends on the
+//! exposure, the sky, the emulsion's batch and its development, and the characteristic curve
+//! bends at both ends. The classical remedy (e.g. the APPLAUSE and DASCH plate archives) is to
+//! match the plate's objects with a catalogue of known magnitudes and fit the instrumental
+//! magnitude against the catalogue's, plate by plate. Here:
+//!
+//! 1. every reference object within [`MATCH_RADIUS_ARCSEC`] of an extracted spectrum is a pair;
+//! 2. the pairs of unblended spectra (quality OK) with a B-band instrumental magnitude are
+//!    binned by instrumental magnitude ([`BIN_WIDTH`] mag) and each bin with at least
+//!    [`MIN_BIN_PAIRS`] pairs gives a node (median instrumental, median B − instrumental);
+//!    the correction is linear between nodes and constant beyond them. Medians make the fit
+//!    robust to mismatches and to objects whose colour is far from the catalogue's typical
+//!    one; binning by the measured magnitude makes it the regression of B on what is measured,
+//!    so it is unbiased near the plate limit, where noise scatters faint objects both ways;
+//! 3. the limiting magnitude is where the fraction of reference objects on the plate that have
+//!    a spectrum falls to one half (the 50 % completeness limit), from a running window of
+//!    [`COMPLETENESS_WINDOW`] mag. It needs a catalogue deeper than the plate.
+//!
+//! The catalogue is a CSV file with a header naming right ascension, declination (degrees,
+//! ICRS) and the B magnitude; any B catalogue works (e.g. B synthesised from Gaia DR3 XP
+//! spectra, or APASS); the simulator writes one per plate (`*.ref.csv`).
+
+use std::collections::HashMap;
+
+use super::evaluate::separation_arcsec;
+
+/// Pairs and detections closer than this are the same object (arcsec; the plate's anchors are
+/// good to about 1", DFBS.md gives 1.54"/pixel).
+pub const MATCH_RADIUS_ARCSEC: f64 = 3.0;
+/// Width of the instrumental-magnitude bins of the calibration curve (mag).
+pub const BIN_WIDTH: f64 = 0.5;
+/// A bin needs this many pairs to give a node.
+pub const MIN_BIN_PAIRS: usize = 8;
+/// Width of the running window of the completeness curve (mag), and its step.
+pub const COMPLETENESS_WINDOW: f64 = 0.3;
+const COMPLETENESS_STEP: f64 = 0.05;
+/// A window needs this many reference objects.
+const MIN_WINDOW_REFERENCES: usize = 20;
+/// A reference file larger than this is refused (bytes): cut the catalogue to the plates'
+/// fields first.
+pub const MAX_REFERENCE_BYTES: u64 = 512 << 20;
+
+/// One object of the reference catalogue.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reference {
+    pub ra: f64,
+    pub dec: f64,
+    pub mag_b: f64,
+}
+
+/// What the calibration sees of one extracted spectrum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    pub ra: f64,
+    pub dec: f64,
+    /// B-band instrumental magnitude (None: too faint in B to measure).
+    pub instrumental_b: Option<f64>,
+    /// Unblended (quality OK): only these enter the fit.
+    pub clean: bool,
+}
+
+/// A plate's photometric calibration.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Calibration {
+    /// (instrumental magnitude, B − instrumental) at the nodes, by instrumental magnitude.
+    pub nodes: Vec<(f64, f64)>,
+    /// Pairs the fit used.
+    pub pairs: usize,
+    /// Robust standard deviation (1.4826 × MAD) of B − calibrated over those pairs.
+    pub rms: f64,
+    /// 50 % completeness limit in B; None when the catalogue is not deep enough to show it.
+    pub limit: Option<f64>,
+    /// Reference objects on the plate (the completeness curve's denominator).
+    pub references_on_plate: usize,
+}
+
+impl Calibration {
+    /// The calibrated B magnitude of an instrumental one.
+    pub fn apply(&self, instrumental: f64) -> f64 {
+        instrumental + interpolate(&self.nodes, instrumental)
+    }
+}
+
+/// Linear interpolation in `nodes` (sorted by x), constant beyond the ends.
+fn interpolate(nodes: &[(f64, f64)], x: f64) -> f64 {
+    match nodes {
+        [] => 0.0,
+        [only] => only.1,
+        _ => {
+            let i = nodes.partition_point(|n| n.0 < x);
+            if i == 0 {
+                return nodes[0].1;
+            }
+            if i == nodes.len() {
+                return nodes[nodes.len() - 1].1;
+            }
+            let (a, b) = (nodes[i - 1], nodes[i]);
+            a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0)
+        }
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Reference objects in cells of about the match radius, for matching without a search tree.
+struct Grid {
+    cell_deg: f64,
+    cells: HashMap<(i64, i64), Vec<usize>>,
+}
+
+impl Grid {
+    fn key(&self, ra: f64, dec: f64) -> (i64, i64) {
+        // RA cells are widened by 1/cos(dec) so that they stay about cell_deg wide on the sky.
+        let scale = dec.to_radians().cos().max(1e-3);
+        ((ra * scale / self.cell_deg).floor() as i64, (dec / self.cell_deg).floor() as i64)
+    }
+
+    fn new(points: impl Iterator<Item = (f64, f64)>) -> Grid {
+        let mut grid = Grid { cell_deg: MATCH_RADIUS_ARCSEC / 3600.0, cells: HashMap::new() };
+        for (i, (ra, dec)) in points.enumerate() {
+            let key = grid.key(ra, dec);
+            grid.cells.entry(key).or_default().push(i);
+        }
+        grid
+    }
+
+    /// Candidates near (ra, dec): the 3 × 3 cells around it (and the RA wrap at 0/360).
+    fn near(&self, ra: f64, dec: f64) -> impl Iterator<Item = usize> + '_ {
+        let mut keys = Vec::with_capacity(18);
+        for ra in [ra, ra + 360.0, ra - 360.0] {
+            let (kx, ky) = self.key(ra, dec);
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    keys.push((kx + dx, ky + dy));
+                }
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter().filter_map(|k| self.cells.get(&k)).flatten().copied()
+    }
+}
+
+/// For each reference, the nearest spectrum within [`MATCH_RADIUS_ARCSEC`].
+fn match_references(measured: &[Measured], references: &[Reference]) -> Vec<Option<usize>> {
+    let grid = Grid::new(measured.iter().map(|m| (m.ra, m.dec)));
+    references
+        .iter()
+        .map(|r| {
+            grid.near(r.ra, r.dec)
+                .map(|i| (i, separation_arcsec(r.ra, r.dec, measured[i].ra, measured[i].dec)))
+                .filter(|&(_, d)| d <= MATCH_RADIUS_ARCSEC)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(i, _)| i)
+        })
+        .collect()
+}
+
+/// The calibration of a plate whose spectra are `measured`, from the reference objects that
+/// lie on it (`references`: those whose traces would fall wholly on the plate; the caller
+/// decides with the plate's WCS). Errors say why no calibration is possible.
+pub fn calibrate(measured: &[Measured], references: &[Reference]) -> Result<Calibration, String> {
+    let matches = match_references(measured, references);
+    let mut pairs: Vec<(f64, f64)> = matches
+        .iter()
+        .zip(references)
+        .filter_map(|(m, r)| {
+            let m = &measured[(*m)?];
+            let instrumental = m.instrumental_b.filter(|v| v.is_finite())?;
+            (m.clean && r.mag_b.is_finite()).then_some((instrumental, r.mag_b - instrumental))
+        })
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut nodes = Vec::new();
+    let mut start = 0;
+    while start < pairs.len() {
+        let low = (pairs[start].0 / BIN_WIDTH).floor() * BIN_WIDTH;
+        let end = start + pairs[start..].partition_point(|p| p.0 < low + BIN_WIDTH);
+        if end - start >= MIN_BIN_PAIRS {
+            let mut xs: Vec<f64> = pairs[start..end].iter().map(|p| p.0).collect();
+            let mut ys: Vec<f64> = pairs[start..end].iter().map(|p| p.1).collect();
+            nodes.push((median(&mut xs), median(&mut ys)));
+        }
+        start = end;
+    }
+    if nodes.len() < 2 {
+        return Err(format!(
+            "{} of {} reference objects match an unblended spectrum with a B magnitude: too few for a calibration curve \
+             (it needs {MIN_BIN_PAIRS} in each of two {BIN_WIDTH}-mag bins); is the catalogue for this field, with B magnitudes?",
+            pairs.len(),
+            references.len()
+        ));
+    }
+    let calibration = Calibration { nodes, pairs: pairs.len(), rms: 0.0, limit: None, references_on_plate: references.len() };
+    let mut residuals: Vec<f64> = pairs.iter().map(|&(x, dy)| dy - interpolate(&calibration.nodes, x)).collect();
+    let centre = median(&mut residuals);
+    let mut deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
+    let rms = 1.4826 * median(&mut deviations);
+    let found: Vec<(f64, bool)> = references.iter().zip(&matches).map(|(r, m)| (r.mag_b, m.is_some())).collect();
+    Ok(Calibration { rms, limit: completeness_limit(found), ..calibration })
+}
+
+/// The B magnitude where the fraction of reference objects found first falls to one half,
+/// interpolated between the centres of running windows; None when the catalogue does not
+/// reach that far.
+fn completeness_limit(mut found: Vec<(f64, bool)>) -> Option<f64> {
+    found.retain(|f| f.0.is_finite());
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (first, last) = (found.first()?.0, found.last()?.0);
+    let half = COMPLETENESS_WINDOW / 2.0;
+    let fraction = |centre: f64| {
+        let lo = found.partition_point(|f| f.0 < centre - half);
+        let hi = found.partition_point(|f| f.0 < centre + half);
+        let window = &found[lo..hi];
+        (window.len() >= MIN_WINDOW_REFERENCES).then(|| window.iter().filter(|f| f.1).count() as f64 / window.len() as f64)
+    };
+    // From the faint end toward the bright: the last point where the curve is still above one
+    // half, so that a dip among the few bright stars (saturated, blended) does not count.
+    let mut previous: Option<(f64, f64)> = None;
+    let steps = ((last - first) / COMPLETENESS_STEP).ceil() as usize;
+    let mut fainter_below = false;
+    for i in (0..=steps).rev() {
+        let centre = first + i as f64 * COMPLETENESS_STEP;
+        let Some(f) = fraction(centre) else { continue };
+        if f >= 0.5 {
+            if !fainter_below {
+                return None;
+            }
+            let (c1, f1) = previous?;
+            return Some(centre + (c1 - centre) * (f - 0.5) / (f - f1));
+        }
+        fainter_below = true;
+        previous = Some((centre, f));
+    }
+    None
+}
+
+/// Reads a reference catalogue: CSV with a header naming the right ascension (`ra`, `raj2000`,
+/// `ra_icrs`), the declination (`dec`, `dej2000`, `de_icrs`, `decj2000`) in degrees, and the B
+/// magnitude (`mag_b`, `bmag`, `b`, `phot_b_mean_mag`). Rows with an empty magnitude are
+/// skipped; anything else unreadable is an error naming the line.
+pub fn read_reference_csv(text: &str) -> Result<Vec<Reference>, String> {
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let header: Vec<String> =
+        lines.next().unwrap_or("").split(',').map(|h| h.trim().trim_matches('"').to_ascii_lowercase()).collect();
+    let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+    let (Some(ra), Some(dec), Some(mag)) = (
+        find(&["ra", "raj2000", "ra_icrs"]),
+        find(&["dec", "dej2000", "de_icrs", "decj2000"]),
+        find(&["mag_b", "bmag", "b", "phot_b_mean_mag"]),
+    ) else {
+        return Err("the header must name the columns ra, dec (degrees, ICRS) and mag_b (B magnitude)".into());
+    };
+    let mut references = Vec::new();
+    for (n, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let field = |i: usize| fields.get(i).map(|f| f.trim().trim_matches('"')).unwrap_or("");
+        if field(mag).is_empty() {
+            continue;
+        }
+        let number = |i: usize| field(i).parse::<f64>().ok().filter(|v| v.is_finite());
+        match (number(ra), number(dec), number(mag)) {
+            (Some(r), Some(d), Some(m)) if (0.0..360.0).contains(&r) && (-90.0..=90.0).contains(&d) && (-2.0..=30.0).contains(&m) => {
+                references.push(Reference { ra: r, dec: d, mag_b: m })
+            }
+            _ => {
+                return Err(format!(
+                    "line {}: ra and dec must be degrees (0 <= ra < 360, |dec| <= 90) and mag_b a magnitude",
+                    n + 2
+                ))
+            }
+        }
+    }
+    Ok(references)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plate-like field: stars on a 10" grid from B 12 to 19.5. The plate records a star when
+    /// B < `limit` (all brighter, none fainter) with B − instrumental = `offset` + 0.3 for the
+    /// saturated stars brighter than 13.
+    fn field(limit: f64, offset: f64) -> (Vec<Reference>, Vec<Measured>) {
+        let mut references = Vec::new();
+        let mut measured = Vec::new();
+        for i in 0..3000 {
+            let (ra, dec) = (150.0 + (i % 60) as f64 * 10.0 / 3600.0, 30.0 + (i / 60) as f64 * 10.0 / 3600.0);
+            let mag_b = 12.0 + 7.5 * (i as f64 * 0.618_034).fract();
+            references.push(Reference { ra, dec, mag_b });
+            if mag_b < limit {
+                let saturation = if mag_b < 13.0 { 0.3 * (13.0 - mag_b) } else { 0.0 };
+                let instrumental = mag_b - offset + saturation;
+                // Positions good to 1": the match must still find them.
+                measured.push(Measured { ra: ra + 0.5 / 3600.0, dec: dec - 0.5 / 3600.0, instrumental_b: Some(instrumental), clean: true });
+            }
+        }
+        (references, measured)
+    }
+
+    #[test]
+    fn the_curve_recovers_offset_and_saturation_and_the_limit() {
+        let (references, measured) = field(17.6, 0.8);
+        let calibration = calibrate(&measured, &references).unwrap();
+        for b in [13.5, 15.0, 17.0] {
+            let inst = b - 0.8;
+            assert!((calibration.apply(inst) - b).abs() < 0.02, "B {b}: {}", calibration.apply(inst));
+        }
+        // Saturated: instrumental 12.3 for B 12 (0.3 mag too faint); the node medians follow it
+        // to within the bin's curvature.
+        assert!((calibration.apply(12.0 - 0.8 + 0.3) - 12.0).abs() < 0.15, "{:?}", calibration.nodes);
+        assert!(calibration.rms < 0.1, "{}", calibration.rms);
+        let limit = calibration.limit.unwrap();
+        assert!((limit - 17.6).abs() < 0.05, "limit {limit}");
+        assert_eq!(calibration.references_on_plate, 3000);
+    }
+
+    #[test]
+    fn a_shallow_catalogue_gives_no_limit_and_too_few_pairs_an_error() {
+        let (references, measured) = field(17.6, 0.8);
+        let shallow: Vec<Reference> = references.iter().copied().filter(|r| r.mag_b < 16.0).collect();
+        let calibration = calibrate(&measured, &shallow).unwrap();
+        assert_eq!(calibration.limit, None);
+        let few: Vec<Reference> = references.iter().copied().take(10).collect();
+        let error = calibrate(&measured, &few).unwrap_err();
+        assert!(error.contains("too few"), "{error}");
+        // Blended or B-less spectra do not calibrate.
+        let blended: Vec<Measured> = measured.iter().map(|m| Measured { clean: false, ..*m }).collect();
+        assert!(calibrate(&blended, &references).is_err());
+        let far: Vec<Measured> = measured.iter().map(|m| Measured { ra: m.ra + 5.0 / 3600.0, ..*m }).collect();
+        assert!(calibrate(&far, &references).is_err(), "5\" away is not a match");
+    }
+
+    #[test]
+    fn interpolation_is_linear_inside_and_flat_outside() {
+        let nodes = [(13.0, -0.5), (15.0, 0.5)];
+        assert_eq!(interpolate(&nodes, 14.0), 0.0);
+        assert_eq!(interpolate(&nodes, 10.0), -0.5);
+        assert_eq!(interpolate(&nodes, 20.0), 0.5);
+        assert_eq!(interpolate(&[], 3.0), 0.0);
+    }
+
+    #[test]
+    fn matching_crosses_ra_zero() {
+        let references = [Reference { ra: 359.9999, dec: 10.0, mag_b: 15.0 }];
+        let measured = [Measured { ra: 0.0002, dec: 10.0, instrumental_b: Some(15.0), clean: true }];
+        assert_eq!(match_references(&measured, &references), vec![Some(0)]);
+    }
+
+    #[test]
+    fn reference_files_are_read_or_refused_with_the_line() {
+        let text = "# from the simulator\nRA,Dec,mag_b\n10.5,20.25,15.125\n11,21,\n";
+        assert_eq!(read_reference_csv(text).unwrap(), vec![Reference { ra: 10.5, dec: 20.25, mag_b: 15.125 }]);
+        assert!(read_reference_csv("ra,dec\n1,2\n").unwrap_err().contains("mag_b"));
+        assert!(read_reference_csv("ra,dec,bmag\n1,95,15\n").unwrap_err().contains("line 2"));
+        assert!(read_reference_csv("ra,dec,bmag\n1,5,x\n").unwrap_err().contains("line 2"));
+        assert!(read_reference_csv("").is_err());
+    }
+}
