@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::pipeline::evaluate::{
-    by_plate_table, catalogue_objects, class_report, evaluate, plate_limits_table, read_defects_csv, read_truth_csv,
+    by_plate_table, catalogue_objects, class_report, evaluate, magb_error_line, plate_limits_table, read_defects_csv, read_truth_csv,
     recall_by_headroom_table, recall_by_measured_headroom_table, recall_by_snr_table,
 };
 
@@ -44,12 +44,14 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     let mut plate_ranges = Vec::new();
     // (plate, LIMMAG, measured limit) for the plate-limits table.
     let mut limits = Vec::new();
+    let mut photometry = Vec::new();
     let mut result = Ok(());
     for (truth_path, plate) in args.truth.iter().zip(&args.plate) {
         match evaluate_plate(&client, truth_path, plate, args.limit, args.radius).await {
             Ok(evaluation) => {
                 print!("{}\n", evaluation.table());
                 limits.push((plate.clone(), evaluation.limit, evaluation.measured_limit));
+                photometry.extend_from_slice(&evaluation.photometry);
                 let start = classified.len();
                 classified.extend(evaluation.classified);
                 plate_ranges.push((plate.clone(), start..classified.len()));
@@ -89,6 +91,9 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     }
     if let Some(table) = plate_limits_table(&limits) {
         print!("{table}\n");
+    }
+    if args.plate.len() > 1 && !photometry.is_empty() {
+        print!("all plates: {}\n", magb_error_line(&photometry));
     }
     Ok(ExitCode::SUCCESS)
 }

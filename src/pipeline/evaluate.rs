@@ -719,26 +719,29 @@ impl Evaluation {
         out
     }
 
-    /// magb against the truth's B, by B bin (median and robust σ of magb − B), and the
-    /// measured plate limit against LIMMAG; empty without magnitudes.
+    /// magb against the truth's B ([`magb_error_line`]) and the measured plate limit against
+    /// LIMMAG; empty without magnitudes.
     pub fn photometry_lines(&self) -> String {
-        let mut out = String::new();
         if self.photometry.is_empty() {
-            return out;
+            return String::new();
         }
-        let _ = write!(out, "magb - B (unblended matches; median / robust sd (n)):");
-        for (low, high) in [(0.0, 13.0), (13.0, 15.0), (15.0, 16.0), (16.0, 17.0), (17.0, 17.5), (17.5, 18.0), (18.0, 99.0)] {
-            let d: Vec<f64> = self.photometry.iter().filter(|(b, _)| *b > low && *b <= high).map(|(b, m)| m - b).collect();
-            if let Some((median, sd)) = robust_location_scale(&d) {
-                let label = if low == 0.0 { format!("B <= {high}") } else if high > 90.0 { format!("B > {low}") } else { format!("{low}-{high}") };
-                let _ = write!(out, " {label}: {median:+.2} / {sd:.2} ({});", d.len());
-            }
-        }
-        out.push('\n');
         let measured = self.measured_limit.map_or("none (no reference catalogue deep enough)".to_string(), |m| format!("{m:.2} ({:+.2})", m - self.limit));
-        let _ = writeln!(out, "plate limit measured from the reference catalogue (magb_limit): {measured}");
-        out
+        format!("{}plate limit measured from the reference catalogue (magb_limit): {measured}\n", magb_error_line(&self.photometry))
     }
+}
+
+/// One line: magb − B of (truth B, magb) pairs by B bin, median / robust sd (n).
+pub fn magb_error_line(pairs: &[(f64, f64)]) -> String {
+    let mut out = String::from("magb - B (unblended matches; median / robust sd (n)):");
+    for (low, high) in [(0.0, 13.0), (13.0, 15.0), (15.0, 16.0), (16.0, 17.0), (17.0, 17.5), (17.5, 18.0), (18.0, 99.0)] {
+        let d: Vec<f64> = pairs.iter().filter(|(b, _)| *b > low && *b <= high).map(|(b, m)| m - b).collect();
+        if let Some((median, sd)) = robust_location_scale(&d) {
+            let label = if low == 0.0 { format!("B <= {high}") } else if high > 90.0 { format!("B > {low}") } else { format!("{low}-{high}") };
+            let _ = write!(out, " {label}: {median:+.2} / {sd:.2} ({});", d.len());
+        }
+    }
+    out.push('\n');
+    out
 }
 
 /// Median and robust standard deviation (1.4826 × MAD) of `values`; None when empty.

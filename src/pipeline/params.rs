@@ -123,10 +123,11 @@ pub struct PipelineParams {
     pub neighbour_margin_px: i64,
     /// A red-peak signal-to-noise below this flags a spectrum U (too little signal).
     pub undersignal_snr: f32,
-    /// Zero point of the instrumental magnitude: −2.5 log10(Σ density, k = 0..30) + this. The
-    /// default makes it approximate B for ordinary stars of 14-17 mag on simulated plates
-    /// (median B − mag −0.07, ±0.4 star to star from colour and saturation, ±0.2 plate to
-    /// plate); calibrate per plate against a catalogue for real magnitudes.
+    /// Zero point of the red (487-690 nm) instrumental magnitude: −2.5 log10(Σ density,
+    /// k = 0..30) + this. The default makes it approximate B for ordinary stars of 14-17 mag on
+    /// simulated plates (median B − mag −0.07, ±0.4 star to star from colour and saturation,
+    /// ±0.2 plate to plate). It is a brightness for the detector's checks; the catalogue's
+    /// `magb` is the B band's ([`PipelineParams::mag_zero_point_b`]).
     pub mag_zero_point: f64,
     /// Zero point of the B-band instrumental magnitude (−2.5 log10 Σ density over 487-400 nm +
     /// this; `extract::B_BAND_BINS`), the uncalibrated `magb`. The default is B − (−2.5 log10 Σ)

@@ -39,6 +39,12 @@ pub const COMPLETENESS_WINDOW: f64 = 0.3;
 const COMPLETENESS_STEP: f64 = 0.05;
 /// A window needs this many reference objects.
 const MIN_WINDOW_REFERENCES: usize = 20;
+/// B − R of the reference objects the completeness limit counts when the catalogue gives R:
+/// the colours of F-K stars (Johnson-Cousins B − R about 0.5 at F0 to 1.4 at K0), the
+/// "ordinary stars" a plate limit is quoted for, so that the limit does not depend on how many
+/// blue or red objects the field holds (a hot subdwarf of the same B leaves a fainter trace on
+/// a red-sensitive emulsion, an M star a brighter one).
+pub const LIMIT_COLOURS: std::ops::RangeInclusive<f64> = 0.4..=1.4;
 /// A reference file larger than this is refused (bytes): cut the catalogue to the plates'
 /// fields first.
 pub const MAX_REFERENCE_BYTES: u64 = 512 << 20;
@@ -49,6 +55,8 @@ pub struct Reference {
     pub ra: f64,
     pub dec: f64,
     pub mag_b: f64,
+    /// B − R, when the catalogue gives R.
+    pub colour: Option<f64>,
 }
 
 /// What the calibration sees of one extracted spectrum.
@@ -73,8 +81,11 @@ pub struct Calibration {
     pub rms: f64,
     /// 50 % completeness limit in B; None when the catalogue is not deep enough to show it.
     pub limit: Option<f64>,
-    /// Reference objects on the plate (the completeness curve's denominator).
+    /// Reference objects on the plate.
     pub references_on_plate: usize,
+    /// Those the completeness curve counted (of F-K colours, [`LIMIT_COLOURS`], when the
+    /// catalogue gives colours; else all).
+    pub limit_references: usize,
 }
 
 impl Calibration {
@@ -115,37 +126,52 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Reference objects in cells of about the match radius, for matching without a search tree.
+/// Points in cells of about the match radius, for matching without a search tree: bands of
+/// declination `cell_deg` high, each cut into RA cells `cell_deg / cos(dec)` wide with the cos
+/// of the band's edge nearer the pole, the same for every point of the band. (Scaling each
+/// point's RA by its own cos(dec) would not do: near the pole a 1" step in declination moves
+/// RA × cos(dec) by RA × sin(dec) × 1", seconds of arc at RA 300°.)
 struct Grid {
     cell_deg: f64,
     cells: HashMap<(i64, i64), Vec<usize>>,
 }
 
 impl Grid {
-    fn key(&self, ra: f64, dec: f64) -> (i64, i64) {
-        // RA cells are widened by 1/cos(dec) so that they stay about cell_deg wide on the sky.
-        let scale = dec.to_radians().cos().max(1e-3);
-        ((ra * scale / self.cell_deg).floor() as i64, (dec / self.cell_deg).floor() as i64)
+    fn band(&self, dec: f64) -> i64 {
+        (dec / self.cell_deg).floor() as i64
+    }
+
+    /// RA cell width of declination band `band` (degrees of RA).
+    fn ra_width(&self, band: i64) -> f64 {
+        let (low, high) = (band as f64 * self.cell_deg, (band + 1) as f64 * self.cell_deg);
+        let polemost = low.abs().max(high.abs()).min(90.0);
+        let width = self.cell_deg / polemost.to_radians().cos();
+        // Bands at the pole (and next to it) are one cell: every RA is near.
+        if width.is_finite() && width <= 120.0 { width } else { 360.0 }
     }
 
     fn new(points: impl Iterator<Item = (f64, f64)>) -> Grid {
         let mut grid = Grid { cell_deg: MATCH_RADIUS_ARCSEC / 3600.0, cells: HashMap::new() };
         for (i, (ra, dec)) in points.enumerate() {
-            let key = grid.key(ra, dec);
+            let band = grid.band(dec);
+            let key = ((ra.rem_euclid(360.0) / grid.ra_width(band)).floor() as i64, band);
             grid.cells.entry(key).or_default().push(i);
         }
         grid
     }
 
-    /// Candidates near (ra, dec): the 3 × 3 cells around it (and the RA wrap at 0/360).
+    /// Candidates near (ra, dec): the neighbouring cells in its band and the two next to it,
+    /// across the RA wrap at 0/360.
     fn near(&self, ra: f64, dec: f64) -> impl Iterator<Item = usize> + '_ {
-        let mut keys = Vec::with_capacity(18);
-        for ra in [ra, ra + 360.0, ra - 360.0] {
-            let (kx, ky) = self.key(ra, dec);
-            for dx in -1..=1 {
-                for dy in -1..=1 {
-                    keys.push((kx + dx, ky + dy));
-                }
+        let mut keys = Vec::with_capacity(27);
+        let band = self.band(dec);
+        for b in band - 1..=band + 1 {
+            let width = self.ra_width(b);
+            let cells = (360.0 / width).ceil() as i64;
+            let k = (ra.rem_euclid(360.0) / width).floor() as i64;
+            for dk in -1..=1 {
+                // The last cell of a band may be narrower: wrap to its neighbours by count.
+                keys.push(((k + dk).rem_euclid(cells.max(1)), b));
             }
         }
         keys.sort_unstable();
@@ -204,13 +230,18 @@ pub fn calibrate(measured: &[Measured], references: &[Reference]) -> Result<Cali
             references.len()
         ));
     }
-    let calibration = Calibration { nodes, pairs: pairs.len(), rms: 0.0, limit: None, references_on_plate: references.len() };
+    let calibration =
+        Calibration { nodes, pairs: pairs.len(), rms: 0.0, limit: None, references_on_plate: references.len(), limit_references: 0 };
     let mut residuals: Vec<f64> = pairs.iter().map(|&(x, dy)| dy - interpolate(&calibration.nodes, x)).collect();
     let centre = median(&mut residuals);
     let mut deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
     let rms = 1.4826 * median(&mut deviations);
-    let found: Vec<(f64, bool)> = references.iter().zip(&matches).map(|(r, m)| (r.mag_b, m.is_some())).collect();
-    Ok(Calibration { rms, limit: completeness_limit(found), ..calibration })
+    // Counted for the limit: the F-K colours when the catalogue has colours for most objects.
+    let coloured = references.iter().filter(|r| r.colour.is_some()).count();
+    let counted = |r: &Reference| coloured * 2 < references.len() || r.colour.is_some_and(|c| LIMIT_COLOURS.contains(&c));
+    let found: Vec<(f64, bool)> =
+        references.iter().zip(&matches).filter(|(r, _)| counted(r)).map(|(r, m)| (r.mag_b, m.is_some())).collect();
+    Ok(Calibration { rms, limit_references: found.len(), limit: completeness_limit(found), ..calibration })
 }
 
 /// The B magnitude where the fraction of reference objects found first falls to one half,
@@ -250,8 +281,9 @@ fn completeness_limit(mut found: Vec<(f64, bool)>) -> Option<f64> {
 
 /// Reads a reference catalogue: CSV with a header naming the right ascension (`ra`, `raj2000`,
 /// `ra_icrs`), the declination (`dec`, `dej2000`, `de_icrs`, `decj2000`) in degrees, and the B
-/// magnitude (`mag_b`, `bmag`, `b`, `phot_b_mean_mag`). Rows with an empty magnitude are
-/// skipped; anything else unreadable is an error naming the line.
+/// magnitude (`mag_b`, `bmag`, `b`, `phot_b_mean_mag`), optionally the R magnitude (`mag_r`,
+/// `rmag`, `r`) for the colour. Rows with an empty B are skipped (an empty R leaves the colour
+/// unknown); anything else unreadable is an error naming the line.
 pub fn read_reference_csv(text: &str) -> Result<Vec<Reference>, String> {
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
     let header: Vec<String> =
@@ -264,6 +296,7 @@ pub fn read_reference_csv(text: &str) -> Result<Vec<Reference>, String> {
     ) else {
         return Err("the header must name the columns ra, dec (degrees, ICRS) and mag_b (B magnitude)".into());
     };
+    let mag_r = find(&["mag_r", "rmag", "r"]);
     let mut references = Vec::new();
     for (n, line) in lines.enumerate() {
         if line.trim().is_empty() {
@@ -275,9 +308,16 @@ pub fn read_reference_csv(text: &str) -> Result<Vec<Reference>, String> {
             continue;
         }
         let number = |i: usize| field(i).parse::<f64>().ok().filter(|v| v.is_finite());
+        let colour = match mag_r.map(field) {
+            None | Some("") => None,
+            Some(_) => match mag_r.and_then(number) {
+                Some(r) if (-2.0..=30.0).contains(&r) => Some(r),
+                _ => return Err(format!("line {}: mag_r must be a magnitude or empty", n + 2)),
+            },
+        };
         match (number(ra), number(dec), number(mag)) {
             (Some(r), Some(d), Some(m)) if (0.0..360.0).contains(&r) && (-90.0..=90.0).contains(&d) && (-2.0..=30.0).contains(&m) => {
-                references.push(Reference { ra: r, dec: d, mag_b: m })
+                references.push(Reference { ra: r, dec: d, mag_b: m, colour: colour.map(|r_mag| m - r_mag) })
             }
             _ => {
                 return Err(format!(
@@ -303,7 +343,7 @@ mod tests {
         for i in 0..3000 {
             let (ra, dec) = (150.0 + (i % 60) as f64 * 10.0 / 3600.0, 30.0 + (i / 60) as f64 * 10.0 / 3600.0);
             let mag_b = 12.0 + 7.5 * (i as f64 * 0.618_034).fract();
-            references.push(Reference { ra, dec, mag_b });
+            references.push(Reference { ra, dec, mag_b, colour: None });
             if mag_b < limit {
                 let saturation = if mag_b < 13.0 { 0.3 * (13.0 - mag_b) } else { 0.0 };
                 let instrumental = mag_b - offset + saturation;
@@ -332,6 +372,29 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_counts_ordinary_colours_when_the_catalogue_has_them() {
+        // Two objects in three are blue (B − R −0.5) and found only to B 16.6; the F-K stars
+        // (B − R 0.9) to 17.6. Without colours the limit mixes both; with them it is the F-K
+        // stars'.
+        let (all, _) = field(99.0, 0.8);
+        let mut references = Vec::new();
+        let mut measured = Vec::new();
+        for (i, r) in all.iter().enumerate() {
+            let blue = i % 3 != 0;
+            references.push(Reference { colour: Some(if blue { -0.5 } else { 0.9 }), ..*r });
+            if r.mag_b < if blue { 16.6 } else { 17.6 } {
+                measured.push(Measured { ra: r.ra, dec: r.dec, instrumental_b: Some(r.mag_b - 0.8), clean: true });
+            }
+        }
+        let calibration = calibrate(&measured, &references).unwrap();
+        assert!((calibration.limit.unwrap() - 17.6).abs() < 0.05, "{:?}", calibration.limit);
+        assert_eq!(calibration.limit_references, 1000);
+        let colourless: Vec<Reference> = references.iter().map(|r| Reference { colour: None, ..*r }).collect();
+        let mixed = calibrate(&measured, &colourless).unwrap().limit.unwrap();
+        assert!((mixed - 16.6).abs() < 0.1, "{mixed}");
+    }
+
+    #[test]
     fn a_shallow_catalogue_gives_no_limit_and_too_few_pairs_an_error() {
         let (references, measured) = field(17.6, 0.8);
         let shallow: Vec<Reference> = references.iter().copied().filter(|r| r.mag_b < 16.0).collect();
@@ -357,8 +420,23 @@ mod tests {
     }
 
     #[test]
+    fn matching_works_near_the_pole() {
+        // At dec 87 and RA 300, 1" in declination is 5" of RA × cos(dec): the pairs must still
+        // match, and a point 4" away must not.
+        let references = [Reference { ra: 300.0, dec: 87.0, mag_b: 15.0, colour: None }];
+        let near = Measured { ra: 300.0 + 1.0 / 3600.0 / 87f64.to_radians().cos(), dec: 87.0 + 1.5 / 3600.0, instrumental_b: Some(15.0), clean: true };
+        assert_eq!(match_references(&[near], &references), vec![Some(0)]);
+        let far = Measured { dec: 87.0 - 4.0 / 3600.0, ..near };
+        assert_eq!(match_references(&[far], &references), vec![None]);
+        // And at the pole itself.
+        let pole = [Reference { ra: 10.0, dec: 89.9999, mag_b: 15.0, colour: None }];
+        let across = Measured { ra: 190.0, dec: 89.9999, instrumental_b: Some(15.0), clean: true };
+        assert_eq!(match_references(&[across], &pole), vec![Some(0)], "0.72\" apart across the pole");
+    }
+
+    #[test]
     fn matching_crosses_ra_zero() {
-        let references = [Reference { ra: 359.9999, dec: 10.0, mag_b: 15.0 }];
+        let references = [Reference { ra: 359.9999, dec: 10.0, mag_b: 15.0, colour: None }];
         let measured = [Measured { ra: 0.0002, dec: 10.0, instrumental_b: Some(15.0), clean: true }];
         assert_eq!(match_references(&measured, &references), vec![Some(0)]);
     }
@@ -366,7 +444,10 @@ mod tests {
     #[test]
     fn reference_files_are_read_or_refused_with_the_line() {
         let text = "# from the simulator\nRA,Dec,mag_b\n10.5,20.25,15.125\n11,21,\n";
-        assert_eq!(read_reference_csv(text).unwrap(), vec![Reference { ra: 10.5, dec: 20.25, mag_b: 15.125 }]);
+        assert_eq!(read_reference_csv(text).unwrap(), vec![Reference { ra: 10.5, dec: 20.25, mag_b: 15.125, colour: None }]);
+        let coloured = read_reference_csv("ra,dec,mag_b,mag_r\n1,2,15.5,14.75\n1,2,15,\n").unwrap();
+        assert_eq!(coloured.iter().map(|r| r.colour).collect::<Vec<_>>(), vec![Some(0.75), None]);
+        assert!(read_reference_csv("ra,dec,mag_b,mag_r\n1,2,15,red\n").unwrap_err().contains("mag_r"));
         assert!(read_reference_csv("ra,dec\n1,2\n").unwrap_err().contains("mag_b"));
         assert!(read_reference_csv("ra,dec,bmag\n1,95,15\n").unwrap_err().contains("line 2"));
         assert!(read_reference_csv("ra,dec,bmag\n1,5,x\n").unwrap_err().contains("line 2"));

@@ -216,20 +216,22 @@ pub fn write_defects(path: &Path, plate: &PlateSpec, defects: &[Defect]) -> std:
     file.flush()
 }
 
-/// Writes the plate's photometric reference catalogue (`ra,dec,mag_b`), what the pipeline
-/// calibrates `magb` against: every object of the plate, as a B catalogue from outside the
-/// survey would list it, with that catalogue's own errors, σ = 0.02 + 0.03 · 10^(0.4 (B − 18))
-/// mag (a Gaia-XP-like synthetic B: 0.03 mag at B 16, 0.05 at 18) drawn from the plate's seed.
+/// Writes the plate's photometric reference catalogue (`ra,dec,mag_b,mag_r`), what the
+/// pipeline calibrates `magb` against: every object of the plate, as a B and R catalogue from
+/// outside the survey would list it, with that catalogue's own errors,
+/// σ = 0.02 + 0.03 · 10^(0.4 (m − 18)) mag (Gaia-XP-like synthetic photometry: 0.03 mag at 16,
+/// 0.05 at 18) drawn from the plate's seed.
 /// It lists objects whatever their trace looks like on the plate (faint, blended, clipped), so
 /// that the completeness on the plate can be measured from it.
 pub fn write_reference(path: &Path, plate: &PlateSpec, objects: &[SimObject]) -> std::io::Result<()> {
     let mut rng = super::random::SimRng::from_parts(&[plate.seed, plate.index as u64, 0x5245_4643]);
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(file, "# Photometric reference catalogue of simulated plate {} (seed {}): B with catalogue errors", plate.plate_id, plate.seed)?;
-    writeln!(file, "ra,dec,mag_b")?;
+    writeln!(file, "ra,dec,mag_b,mag_r")?;
     for object in objects {
-        let sigma = 0.02 + 0.03 * 10f64.powf(0.4 * (object.mag_b - 18.0));
-        writeln!(file, "{:.7},{:.7},{:.3}", object.ra, object.dec, rng.gauss(object.mag_b, sigma))?;
+        let sigma = |mag: f64| 0.02 + 0.03 * 10f64.powf(0.4 * (mag - 18.0));
+        let (b, r) = (rng.gauss(object.mag_b, sigma(object.mag_b)), rng.gauss(object.mag_r, sigma(object.mag_r)));
+        writeln!(file, "{:.7},{:.7},{b:.3},{r:.3}", object.ra, object.dec)?;
     }
     file.flush()
 }
