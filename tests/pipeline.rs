@@ -67,8 +67,13 @@ async fn a_simulated_plate_is_found_placed_and_written() {
     assert!(median.abs() < 0.1 && sd < 0.25, "magb - B at 13-16.5: {median:+.3} / {sd:.3}\n{}", e.table());
     let measured = plate.magb_limit.expect("the catalogue reaches past the limit") as f64;
     assert!((measured - limit).abs() < 0.6, "magb_limit {measured} against LIMMAG {limit}");
-    // Without the catalogue the same plate's magb is instrumental and no limit is claimed.
+    // The same catalogue given for all plates (--reference) calibrates the same way.
+    let references = dfbs_vo::pipeline::plate::read_reference_file(&path.with_extension("ref.csv")).unwrap();
     std::fs::remove_file(path.with_extension("ref.csv")).unwrap();
+    let params = PipelineParams::default();
+    let given = process_plate(&path, &PlateRun { references: Some(&references), ..PlateRun::detect(&params) }).unwrap();
+    assert_eq!((given.plate.magb_limit, given.plate.magb_calib_pairs), (plate.magb_limit, plate.magb_calib_pairs));
+    // Without the catalogue the same plate's magb is instrumental and no limit is claimed.
     let uncalibrated = process_plate(&path, &PlateRun::detect(&PipelineParams::default())).unwrap();
     assert_eq!((uncalibrated.plate.magb_limit, uncalibrated.plate.magb_calib_pairs), (None, None));
     assert!(uncalibrated.plate.ingest_params.get("photometry").is_none());

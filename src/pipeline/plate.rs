@@ -12,6 +12,7 @@ use super::extract::{detect_and_extract, Detection};
 use super::fits::{Header, PlateScan};
 use super::ingest::{position_angle, wavelength_range_m, PIPELINE_VERSION};
 use super::detect::Quality;
+use super::evaluate::separation_arcsec;
 use super::params::PipelineParams;
 use super::photometry::{self, Calibration, Measured, Reference};
 use super::wcs::PlateWcs;
@@ -266,8 +267,19 @@ fn calibrate_plate(
         None => return Ok(None),
     };
     let (width, height) = (scan.width as f64, scan.height as f64);
+    // A cheap cut first (a catalogue for many plates is mostly elsewhere): within the circle
+    // through the plate's corners.
+    let centre = wcs.pixel_to_sky((width + 1.0) / 2.0, (height + 1.0) / 2.0);
+    let radius = [(0.5, 0.5), (width + 0.5, 0.5), (0.5, height + 0.5), (width + 0.5, height + 0.5)]
+        .iter()
+        .map(|&(x, y)| {
+            let (ra, dec) = wcs.pixel_to_sky(x, y);
+            separation_arcsec(centre.0, centre.1, ra, dec)
+        })
+        .fold(0.0, f64::max);
     let on_plate: Vec<Reference> = references
         .iter()
+        .filter(|r| separation_arcsec(centre.0, centre.1, r.ra, r.dec) <= radius)
         .filter(|r| {
             wcs.sky_to_pixel(r.ra, r.dec).is_some_and(|(x, y)| {
                 x >= EDGE_MARGIN_X && x <= width - EDGE_MARGIN_X && y >= EDGE_MARGIN_Y && y <= height - EDGE_MARGIN_Y
