@@ -220,13 +220,13 @@ pub fn write_defects(path: &Path, plate: &PlateSpec, defects: &[Defect]) -> std:
 /// pipeline calibrates `magb` against: every object of the plate, as a B and R catalogue from
 /// outside the survey would list it, with that catalogue's own errors,
 /// σ = 0.02 + 0.03 · 10^(0.4 (m − 18)) mag (Gaia-XP-like synthetic photometry: 0.03 mag at 16,
-/// 0.05 at 18) drawn from the plate's seed.
+/// 0.05 at 18) drawn from the plate's seed. Plain CSV without comment lines, so that TOPCAT and
+/// astropy read it as it is.
 /// It lists objects whatever their trace looks like on the plate (faint, blended, clipped), so
 /// that the completeness on the plate can be measured from it.
 pub fn write_reference(path: &Path, plate: &PlateSpec, objects: &[SimObject]) -> std::io::Result<()> {
     let mut rng = super::random::SimRng::from_parts(&[plate.seed, plate.index as u64, 0x5245_4643]);
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(file, "# Photometric reference catalogue of simulated plate {} (seed {}): B with catalogue errors", plate.plate_id, plate.seed)?;
     writeln!(file, "ra,dec,mag_b,mag_r")?;
     for object in objects {
         let sigma = |mag: f64| 0.02 + 0.03 * 10f64.powf(0.4 * (mag - 18.0));

@@ -113,6 +113,19 @@ def test_truth_votable_holds_the_spectra(small):
     assert len(defects) > 0 and set(defects["kind"]) <= {"dust", "hair", "scratch"}
 
 
+def test_reference_catalogue_lists_every_object_with_catalogue_errors(small):
+    for scan in sorted(small.glob("*.fits")):
+        truth = Table.read(str(scan).replace(".fits", ".truth.csv"))
+        reference = Table.read(str(scan).replace(".fits", ".ref.csv"), format="ascii.csv")
+        assert reference.colnames == ["ra", "dec", "mag_b", "mag_r"]
+        assert len(reference) == len(truth)
+        assert np.allclose(reference["ra"], truth["ra"], atol=1e-6) and np.allclose(reference["dec"], truth["dec"], atol=1e-6)
+        error = np.asarray(reference["mag_b"]) - np.asarray(truth["mag_b"])
+        sigma = 0.02 + 0.03 * 10 ** (0.4 * (np.asarray(truth["mag_b"]) - 18.0))
+        pulls = error / sigma
+        assert abs(np.mean(pulls)) < 0.1 and 0.9 < np.std(pulls) < 1.1, (np.mean(pulls), np.std(pulls))
+
+
 def test_same_arguments_give_identical_files_whatever_the_threads(small, tmp_path):
     simulate(tmp_path, "--plates", "2", "--seed", "7", "--size", "2048x2048", "--mix", "balanced", threads=1)
     assert digests(tmp_path) == digests(small)
