@@ -92,6 +92,51 @@ async fn a_simulated_plate_is_found_placed_and_written() {
     assert_eq!(count, 10);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalogued_plate_is_calibrated_later_as_at_ingest() {
+    use dfbs_vo::pipeline::plate::read_reference_file;
+    use dfbs_vo::pipeline::recalibrate::recalibrate_plate;
+    let dir = test_dir();
+    let path = simulated(dir.path(), 4, (1600, 1600));
+    let params = PipelineParams::default();
+    let at_ingest = process_plate(&path, &PlateRun::detect(&params)).unwrap();
+    let reference = path.with_extension("ref.csv");
+    let references = read_reference_file(&reference).unwrap();
+    std::fs::remove_file(&reference).unwrap();
+    let plain = process_plate(&path, &PlateRun::detect(&params)).unwrap();
+    assert_eq!(plain.plate.magb_calib_pairs, None);
+    let database = catalogue_database("t_pipeline_recalibrate").await;
+    let mut client = database.connect_as(dfbs_vo::db::INGEST_ROLE).await.unwrap();
+    write_plate(&mut client, &plain.plate, &plain.spectra, WriteMode::NewPlate).await.unwrap();
+    let plateid = plain.plate.plateid.as_str();
+    let done = recalibrate_plate(&mut client, plateid, &references, "ref.csv").await.unwrap();
+    // The same pairs and curve as at ingest (the B-band sums come from the stored float4 flux).
+    assert_eq!(done.calibration.pairs as i32, at_ingest.plate.magb_calib_pairs.unwrap());
+    let (limit, ingest_limit) = (done.calibration.limit.unwrap(), at_ingest.plate.magb_limit.unwrap() as f64);
+    assert!((limit - ingest_limit).abs() < 1e-3, "{limit} against {ingest_limit}");
+    assert_eq!(done.updated as usize, plain.spectra.len());
+    let rows = client
+        .query("SELECT s.specid, s.magb, p.magb_limit, p.ingest_params->'photometry'->>'by' FROM dfbs.spectra s JOIN dfbs.plates p ON p.plateid = s.plate ORDER BY s.specid", &[])
+        .await
+        .unwrap();
+    let ingest_magb: std::collections::HashMap<&str, Option<f32>> = at_ingest.spectra.iter().map(|s| (s.specid.as_str(), s.magb)).collect();
+    for row in &rows {
+        let (specid, magb): (&str, Option<f32>) = (row.get(0), row.get(1));
+        let expected = ingest_magb[specid];
+        assert_eq!(magb.is_some(), expected.is_some(), "{specid}");
+        if let (Some(a), Some(b)) = (magb, expected) {
+            assert!((a - b).abs() < 1e-3, "{specid}: {a} against {b} at ingest");
+        }
+    }
+    assert_eq!(rows[0].get::<_, Option<&str>>(3), Some("dfbs-vo calibrate"));
+    // A plate that is not there, or a catalogue for another field, changes nothing.
+    assert!(recalibrate_plate(&mut client, "fbs9999", &references, "x").await.unwrap_err().contains("not in the catalogue"));
+    let elsewhere: Vec<_> = references.iter().map(|r| dfbs_vo::pipeline::photometry::Reference { dec: -r.dec, ..*r }).collect();
+    assert!(recalibrate_plate(&mut client, plateid, &elsewhere, "x").await.unwrap_err().contains("too few"));
+    let limit_now: Option<f32> = client.query_one("SELECT magb_limit FROM dfbs.plates", &[]).await.unwrap().get(0);
+    assert_eq!(limit_now, Some(limit as f32));
+}
+
 /// Writes a 16-bit image with the given header cards and pixel value.
 fn write_fits(path: &Path, bitpix_float: bool, width: usize, height: usize, value: f64, cards: &[(&str, &str)], blank: bool) {
     use fitsio::images::{ImageDescription, ImageType};

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::db::{ClusterState, Database, Target};
 use crate::service::{self, AppState};
 
+mod calibrate;
 mod classify;
 mod demo;
 mod evaluate;
@@ -55,6 +56,9 @@ enum Command {
     Ingest(IngestArgs),
     /// Classify plates already in the catalogue (again) with a model, without re-detecting.
     Classify(ClassifyArgs),
+    /// Calibrate the magnitudes of plates already in the catalogue against a reference
+    /// catalogue, and measure their limits, without re-ingesting.
+    Calibrate(calibrate::CalibrateArgs),
     /// Compare a simulated plate's catalogue rows with the simulator's truth.
     Evaluate(EvaluateArgs),
     /// Write a classifier training set (cutouts, spectra, labels) from simulated plates.
@@ -157,6 +161,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(args) => runtime.block_on(ingest::ingest(config, args)),
         Command::Evaluate(args) => runtime.block_on(evaluate::run(config, args)),
         Command::Classify(args) => runtime.block_on(classify::run(config, args)),
+        Command::Calibrate(args) => runtime.block_on(calibrate::run(config, args)),
     }
 }
 

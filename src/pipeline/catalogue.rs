@@ -244,6 +244,39 @@ pub async fn write_plate(
 
 /// Replaces the class columns of a plate's spectra (re-classification with another model), in
 /// one transaction: the new values go to a temporary table by binary COPY, then one UPDATE.
+/// Replaces a plate's photometry in one transaction: each spectrum's `magb` (by specid), the
+/// plate's `magb_limit`, `magb_calib_pairs`, `magb_calib_rms`, and `ingest_params.photometry`.
+pub async fn update_photometry(
+    client: &mut tokio_postgres::Client,
+    plate: &PlateRecord,
+    magbs: &[(String, Option<f32>)],
+) -> Result<u64, tokio_postgres::Error> {
+    let transaction = client.transaction().await?;
+    transaction.batch_execute("CREATE TEMPORARY TABLE new_magb (specid text, magb real) ON COMMIT DROP").await?;
+    let sink = transaction.copy_in("COPY new_magb FROM STDIN (FORMAT binary)").await?;
+    let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::FLOAT4]);
+    pin_mut!(writer);
+    for (specid, magb) in magbs {
+        writer.as_mut().write(&[specid as &(dyn ToSql + Sync), magb]).await?;
+    }
+    writer.finish().await?;
+    let updated = transaction
+        .execute(
+            "UPDATE dfbs.spectra s SET magb = n.magb FROM new_magb n WHERE s.specid = n.specid AND s.plate = $1",
+            &[&plate.plateid],
+        )
+        .await?;
+    transaction
+        .execute(
+            "UPDATE dfbs.plates SET magb_limit = $2, magb_calib_pairs = $3, magb_calib_rms = $4, \
+             ingest_params = jsonb_set(ingest_params, '{photometry}', $5) WHERE plateid = $1",
+            &[&plate.plateid, &plate.magb_limit, &plate.magb_calib_pairs, &plate.magb_calib_rms, &plate.ingest_params["photometry"]],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(updated)
+}
+
 pub async fn update_classes(
     client: &mut tokio_postgres::Client,
     plate: &str,

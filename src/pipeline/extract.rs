@@ -308,11 +308,17 @@ pub const B_BAND_MIN_SNR: f64 = 3.0;
 /// is at least [`B_BAND_MIN_SNR`] σ: each bin's noise is σ / √ΣP² (see [`row_flux`]), so the
 /// sum's is σ √(n / ΣP²).
 fn b_band_magnitude(flux: &[Option<f32>], sigma: f32, profile_power: f32, zero_point: f64) -> Option<f64> {
+    let sum = b_band_sum(flux)?;
+    let noise = sigma as f64 * (B_BAND_BINS.count() as f64 / profile_power.max(1e-6) as f64).sqrt();
+    (sum >= B_BAND_MIN_SNR * noise).then(|| -2.5 * sum.log10() + zero_point)
+}
+
+/// Σ flux over [`B_BAND_BINS`] when every bin is present and the sum is positive (the
+/// catalogue's stored spectra give it again: `dfbs-vo calibrate`).
+pub fn b_band_sum(flux: &[Option<f32>]) -> Option<f64> {
     let bins: Option<Vec<f32>> = flux.get(B_BAND_BINS)?.iter().copied().collect();
-    let bins = bins?;
-    let sum: f64 = bins.iter().map(|&v| v as f64).sum();
-    let noise = sigma as f64 * (bins.len() as f64 / profile_power.max(1e-6) as f64).sqrt();
-    (sum.is_finite() && sum > 0.0 && sum >= B_BAND_MIN_SNR * noise).then(|| -2.5 * sum.log10() + zero_point)
+    let sum: f64 = bins?.iter().map(|&v| v as f64).sum();
+    (sum.is_finite() && sum > 0.0).then_some(sum)
 }
 
 /// The CNN cutout of a trace whose red border is at FITS y `red_border_y` and centre at FITS x,

@@ -16,3 +16,4 @@ pub mod params;
 pub mod photometry;
 pub mod plate;
 pub mod priors;
+pub mod recalibrate;

@@ -240,6 +240,31 @@ pub fn read_reference_file(path: &Path) -> Result<Vec<Reference>, String> {
 const EDGE_MARGIN_Y: f64 = 150.0;
 const EDGE_MARGIN_X: f64 = 20.0;
 
+/// The reference objects whose traces would lie wholly on a plate of `width` × `height` pixels
+/// with `wcs` (inside [`EDGE_MARGIN_X`], [`EDGE_MARGIN_Y`]).
+pub fn references_on_plate(references: &[Reference], wcs: &PlateWcs, width: f64, height: f64) -> Vec<Reference> {
+    // A cheap cut first (a catalogue for many plates is mostly elsewhere): within the circle
+    // through the plate's corners.
+    let centre = wcs.pixel_to_sky((width + 1.0) / 2.0, (height + 1.0) / 2.0);
+    let radius = [(0.5, 0.5), (width + 0.5, 0.5), (0.5, height + 0.5), (width + 0.5, height + 0.5)]
+        .iter()
+        .map(|&(x, y)| {
+            let (ra, dec) = wcs.pixel_to_sky(x, y);
+            separation_arcsec(centre.0, centre.1, ra, dec)
+        })
+        .fold(0.0, f64::max);
+    references
+        .iter()
+        .filter(|r| separation_arcsec(centre.0, centre.1, r.ra, r.dec) <= radius)
+        .filter(|r| {
+            wcs.sky_to_pixel(r.ra, r.dec).is_some_and(|(x, y)| {
+                x >= EDGE_MARGIN_X && x <= width - EDGE_MARGIN_X && y >= EDGE_MARGIN_Y && y <= height - EDGE_MARGIN_Y
+            })
+        })
+        .copied()
+        .collect()
+}
+
 /// The photometric calibration of a plate (or why there is none), and where its reference
 /// catalogue came from; None without a catalogue. An unreadable sibling catalogue is an
 /// error (the plate is reported and skipped: the file is meant for it and broken); a catalogue
@@ -266,27 +291,7 @@ fn calibrate_plate(
         }
         None => return Ok(None),
     };
-    let (width, height) = (scan.width as f64, scan.height as f64);
-    // A cheap cut first (a catalogue for many plates is mostly elsewhere): within the circle
-    // through the plate's corners.
-    let centre = wcs.pixel_to_sky((width + 1.0) / 2.0, (height + 1.0) / 2.0);
-    let radius = [(0.5, 0.5), (width + 0.5, 0.5), (0.5, height + 0.5), (width + 0.5, height + 0.5)]
-        .iter()
-        .map(|&(x, y)| {
-            let (ra, dec) = wcs.pixel_to_sky(x, y);
-            separation_arcsec(centre.0, centre.1, ra, dec)
-        })
-        .fold(0.0, f64::max);
-    let on_plate: Vec<Reference> = references
-        .iter()
-        .filter(|r| separation_arcsec(centre.0, centre.1, r.ra, r.dec) <= radius)
-        .filter(|r| {
-            wcs.sky_to_pixel(r.ra, r.dec).is_some_and(|(x, y)| {
-                x >= EDGE_MARGIN_X && x <= width - EDGE_MARGIN_X && y >= EDGE_MARGIN_Y && y <= height - EDGE_MARGIN_Y
-            })
-        })
-        .copied()
-        .collect();
+    let on_plate = references_on_plate(references, wcs, scan.width as f64, scan.height as f64);
     let measured: Vec<Measured> = spectra
         .iter()
         .map(|&(ra, dec, d)| Measured { ra, dec, instrumental_b: d.instrumental_b, clean: d.quality == Quality::Ok })

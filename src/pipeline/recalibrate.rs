@@ -1,0 +1,90 @@
+//! The photometric calibration of plates already in the catalogue (`dfbs-vo calibrate`):
+//! against a reference catalogue that came after the ingest, or a better one, without the
+//! scans. The B-band instrumental magnitudes come again from the catalogue's spectra (the sum
+//! over [`B_BAND_BINS`](super::extract::B_BAND_BINS) plus the zero point the ingest used,
+//! recorded in `ingest_params.params`) for the spectra that have a `magb` (the ingest's S/N test
+//! needs the scan's noise, so which spectra have one stays as ingested); the plate's footprint
+//! comes from `wcs_header`, `naxis1` and `naxis2`. Everything else is the ingest's calibration
+//! ([`super::photometry`]), and a plate is updated in one transaction.
+
+use super::catalogue::{update_photometry, PlateRecord};
+use super::extract::b_band_sum;
+use super::fits::Header;
+use super::photometry::{calibrate, Calibration, Measured, Reference};
+use super::plate::references_on_plate;
+
+/// What calibrating a plate did.
+#[derive(Debug)]
+pub struct Recalibrated {
+    pub calibration: Calibration,
+    /// Spectra whose `magb` was rewritten.
+    pub updated: u64,
+}
+
+/// Calibrates catalogued plate `plate` against `references` (`source` names them in the
+/// provenance). Errors say what is missing and what to do; on error nothing changes.
+pub async fn recalibrate_plate(
+    client: &mut tokio_postgres::Client,
+    plate: &str,
+    references: &[Reference],
+    source: &str,
+) -> Result<Recalibrated, String> {
+    let db = |e: tokio_postgres::Error| format!("{plate}: {e}");
+    let row = client
+        .query_opt(
+            "SELECT wcs_header, naxis1, naxis2, (ingest_params->'params'->>'mag_zero_point_b')::float8 FROM dfbs.plates \
+             WHERE plateid = $1",
+            &[&plate],
+        )
+        .await
+        .map_err(db)?
+        .ok_or_else(|| format!("{plate}: not in the catalogue (ingest it first)"))?;
+    let (wcs_header, width, height, zero_point): (String, Option<i32>, Option<i32>, Option<f64>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let zero_point = zero_point.ok_or_else(|| {
+        format!("{plate}: ingested before magb was measured in the B band: re-ingest it (dfbs-vo ingest SCAN --replace)")
+    })?;
+    let (Some(width), Some(height)) = (width, height) else {
+        return Err(format!("{plate}: no scan dimensions (it came from DFBS ASCII spectra): nothing to calibrate"));
+    };
+    let wcs = Header::parse(wcs_header.as_bytes()).wcs().map_err(|e| format!("{plate}: the stored plate solution: {e}"))?;
+    let rows = client
+        .query("SELECT specid, ra, dec, sp_class, flux, magb IS NOT NULL FROM dfbs.spectra WHERE plate = $1 ORDER BY specid", &[&plate])
+        .await
+        .map_err(db)?;
+    let mut specids = Vec::with_capacity(rows.len());
+    let mut measured = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let flux: Option<Vec<Option<f32>>> = row.get(4);
+        let had_magb: bool = row.get(5);
+        let instrumental_b = flux
+            .as_deref()
+            .filter(|_| had_magb)
+            .and_then(b_band_sum)
+            .map(|sum| -2.5 * sum.log10() + zero_point);
+        specids.push(row.get::<_, String>(0));
+        measured.push(Measured {
+            ra: row.get(1),
+            dec: row.get(2),
+            instrumental_b,
+            clean: row.get::<_, Option<&str>>(3) == Some("OK"),
+        });
+    }
+    let on_plate = references_on_plate(references, &wcs, width as f64, height as f64);
+    let calibration = calibrate(&measured, &on_plate).map_err(|e| format!("{plate}: {e}"))?;
+    let magbs: Vec<(String, Option<f32>)> = specids
+        .into_iter()
+        .zip(&measured)
+        .map(|(specid, m)| (specid, m.instrumental_b.map(|b| calibration.apply(b) as f32).filter(|v| v.is_finite())))
+        .collect();
+    let record = PlateRecord {
+        plateid: plate.to_string(),
+        magb_limit: calibration.limit.map(|l| l as f32),
+        magb_calib_pairs: Some(calibration.pairs.min(i32::MAX as usize) as i32),
+        magb_calib_rms: Some(calibration.rms as f32),
+        ingest_params: serde_json::json!({ "photometry": { "reference": source, "calibration": calibration, "by": "dfbs-vo calibrate" } }),
+        ..PlateRecord::default()
+    };
+    let updated = update_photometry(client, &record, &magbs).await.map_err(db)?;
+    Ok(Recalibrated { calibration, updated })
+}
