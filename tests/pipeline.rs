@@ -65,6 +65,10 @@ async fn a_simulated_plate_is_found_placed_and_written() {
     let bright: Vec<f64> = e.photometry.iter().filter(|(b, _)| (13.0..=16.5).contains(b)).map(|(b, m)| m - b).collect();
     let (median, sd) = dfbs_vo::pipeline::evaluate::robust_location_scale(&bright).unwrap();
     assert!(median.abs() < 0.1 && sd < 0.25, "magb - B at 13-16.5: {median:+.3} / {sd:.3}\n{}", e.table());
+    let red: Vec<f64> = e.photometry_r.iter().filter(|(r, _)| (12.5..=15.5).contains(r)).map(|(r, m)| m - r).collect();
+    let (median, sd) = dfbs_vo::pipeline::evaluate::robust_location_scale(&red).unwrap();
+    assert!(median.abs() < 0.1 && sd < 0.25, "magr - R at 12.5-15.5: {median:+.3} / {sd:.3}\n{}", e.table());
+    assert!(plate.ingest_params["photometry"]["calibration"]["r_band"]["pairs"].as_u64().unwrap() > 100);
     let measured = plate.magb_limit.expect("the catalogue reaches past the limit") as f64;
     assert!((measured - limit).abs() < 0.6, "magb_limit {measured} against LIMMAG {limit}");
     // The same catalogue given for all plates (--reference) calibrates the same way.

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::pipeline::evaluate::{
-    by_plate_table, catalogue_objects, class_report, evaluate, magb_error_line, plate_limits_table, read_defects_csv, read_truth_csv,
+    by_plate_table, catalogue_objects, class_report, evaluate, magnitude_error_line, plate_limits_table, read_defects_csv, read_truth_csv,
     recall_by_headroom_table, recall_by_measured_headroom_table, recall_by_snr_table,
 };
 
@@ -44,7 +44,7 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     let mut plate_ranges = Vec::new();
     // (plate, LIMMAG, measured limit) for the plate-limits table.
     let mut limits = Vec::new();
-    let mut photometry = Vec::new();
+    let (mut photometry, mut photometry_r) = (Vec::new(), Vec::new());
     let mut result = Ok(());
     for (truth_path, plate) in args.truth.iter().zip(&args.plate) {
         match evaluate_plate(&client, truth_path, plate, args.limit, args.radius).await {
@@ -52,6 +52,7 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
                 print!("{}\n", evaluation.table());
                 limits.push((plate.clone(), evaluation.limit, evaluation.measured_limit));
                 photometry.extend_from_slice(&evaluation.photometry);
+                photometry_r.extend_from_slice(&evaluation.photometry_r);
                 let start = classified.len();
                 classified.extend(evaluation.classified);
                 plate_ranges.push((plate.clone(), start..classified.len()));
@@ -93,7 +94,8 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         print!("{table}\n");
     }
     if args.plate.len() > 1 && !photometry.is_empty() {
-        print!("all plates: {}\n", magb_error_line(&photometry));
+        print!("all plates: {}", magnitude_error_line("magb - B", &photometry));
+        print!("all plates: {}\n", magnitude_error_line("magr - R", &photometry_r));
     }
     Ok(ExitCode::SUCCESS)
 }

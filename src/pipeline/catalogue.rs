@@ -244,25 +244,25 @@ pub async fn write_plate(
 
 /// Replaces the class columns of a plate's spectra (re-classification with another model), in
 /// one transaction: the new values go to a temporary table by binary COPY, then one UPDATE.
-/// Replaces a plate's photometry in one transaction: each spectrum's `magb` (by specid), the
+/// Replaces a plate's photometry in one transaction: each spectrum's `magb` and `magr` (by specid), the
 /// plate's `magb_limit`, `magb_calib_pairs`, `magb_calib_rms`, and `ingest_params.photometry`.
 pub async fn update_photometry(
     client: &mut tokio_postgres::Client,
     plate: &PlateRecord,
-    magbs: &[(String, Option<f32>)],
+    magnitudes: &[(String, Option<f32>, Option<f32>)],
 ) -> Result<u64, tokio_postgres::Error> {
     let transaction = client.transaction().await?;
-    transaction.batch_execute("CREATE TEMPORARY TABLE new_magb (specid text, magb real) ON COMMIT DROP").await?;
+    transaction.batch_execute("CREATE TEMPORARY TABLE new_magb (specid text, magb real, magr real) ON COMMIT DROP").await?;
     let sink = transaction.copy_in("COPY new_magb FROM STDIN (FORMAT binary)").await?;
-    let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::FLOAT4]);
+    let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::FLOAT4, Type::FLOAT4]);
     pin_mut!(writer);
-    for (specid, magb) in magbs {
-        writer.as_mut().write(&[specid as &(dyn ToSql + Sync), magb]).await?;
+    for (specid, magb, magr) in magnitudes {
+        writer.as_mut().write(&[specid as &(dyn ToSql + Sync), magb, magr]).await?;
     }
     writer.finish().await?;
     let updated = transaction
         .execute(
-            "UPDATE dfbs.spectra s SET magb = n.magb FROM new_magb n WHERE s.specid = n.specid AND s.plate = $1",
+            "UPDATE dfbs.spectra s SET magb = n.magb, magr = n.magr FROM new_magb n WHERE s.specid = n.specid AND s.plate = $1",
             &[&plate.plateid],
         )
         .await?;

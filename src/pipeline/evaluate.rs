@@ -22,6 +22,7 @@ pub struct TruthObject {
     pub class: String,
     pub subclass: String,
     pub mag_b: f64,
+    pub mag_r: f64,
     /// Anchor point in FITS pixels.
     pub x: f64,
     pub y: f64,
@@ -52,8 +53,9 @@ pub struct CatalogueObject {
     pub anomaly_score: Option<f32>,
     /// The extraction's signal-to-noise ratio (the catalogue's `snr`).
     pub snr: Option<f32>,
-    /// The catalogue's B magnitude (calibrated when the plate has a reference catalogue).
+    /// The catalogue's B and R magnitudes (calibrated when the plate has a reference catalogue).
     pub magb: Option<f32>,
+    pub magr: Option<f32>,
 }
 
 /// The catalogue rows of a plate, as the evaluation needs them.
@@ -61,7 +63,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
     let rows = client
         .query(
             "SELECT specid, ra, dec, px_x, px_y, sp_class, class_label, ARRAY[prob_star, prob_mstar, prob_carbon, prob_sd, \
-             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score, snr, magb FROM dfbs.spectra WHERE plate = $1",
+             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score, snr, magb, magr FROM dfbs.spectra WHERE plate = $1",
             &[&plate],
         )
         .await?;
@@ -83,6 +85,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
             anomaly_score: r.get(8),
             snr: r.get(9),
             magb: r.get(10),
+            magr: r.get(11),
         })
         .collect())
 }
@@ -127,6 +130,7 @@ pub fn read_truth_csv(text: &str) -> Result<Vec<TruthObject>, String> {
                 class: field(row, "class")?.to_string(),
                 subclass: field(row, "subclass")?.to_string(),
                 mag_b: number(row, "mag_b")?,
+                mag_r: number(row, "mag_r")?,
                 x: number(row, "x")?,
                 y: number(row, "y")?,
                 visible: field(row, "visible")? == "true",
@@ -222,6 +226,8 @@ pub struct Evaluation {
     pub anomalies: (usize, usize, usize),
     /// Matches of quality OK with a `magb`: (truth B, catalogue magb).
     pub photometry: Vec<(f64, f64)>,
+    /// Likewise (truth R, catalogue magr).
+    pub photometry_r: Vec<(f64, f64)>,
     /// The plate's measured limit (`dfbs.plates.magb_limit`).
     pub measured_limit: Option<f64>,
 }
@@ -324,8 +330,13 @@ pub fn evaluate(
                     measured_headroom: measured_limit.zip(catalogue[c].magb).map(|(l, m)| l - m as f64),
                 });
             }
-            if let (Some(m), Some("OK")) = (catalogue[c].magb, catalogue[c].quality.as_deref()) {
-                evaluation.photometry.push((object.mag_b, m as f64));
+            if catalogue[c].quality.as_deref() == Some("OK") {
+                if let Some(m) = catalogue[c].magb {
+                    evaluation.photometry.push((object.mag_b, m as f64));
+                }
+                if let Some(m) = catalogue[c].magr {
+                    evaluation.photometry_r.push((object.mag_r, m as f64));
+                }
             }
             let nl = catalogue[c].quality.as_deref() == Some("NL");
             evaluation.nl_table[object.overlaps as usize][nl as usize] += 1;
@@ -719,24 +730,33 @@ impl Evaluation {
         out
     }
 
-    /// magb against the truth's B ([`magb_error_line`]) and the measured plate limit against
+    /// magb and magr against the truth ([`magnitude_error_line`]) and the measured plate limit against
     /// LIMMAG; empty without magnitudes.
     pub fn photometry_lines(&self) -> String {
         if self.photometry.is_empty() {
             return String::new();
         }
         let measured = self.measured_limit.map_or("none (no reference catalogue deep enough)".to_string(), |m| format!("{m:.2} ({:+.2})", m - self.limit));
-        format!("{}plate limit measured from the reference catalogue (magb_limit): {measured}\n", magb_error_line(&self.photometry))
+        format!(
+            "{}{}plate limit measured from the reference catalogue (magb_limit): {measured}\n",
+            magnitude_error_line("magb - B", &self.photometry),
+            magnitude_error_line("magr - R", &self.photometry_r)
+        )
     }
 }
 
-/// One line: magb − B of (truth B, magb) pairs by B bin, median / robust sd (n).
-pub fn magb_error_line(pairs: &[(f64, f64)]) -> String {
-    let mut out = String::from("magb - B (unblended matches; median / robust sd (n)):");
+/// One line: catalogue − truth magnitude of (truth, catalogue) pairs by truth bin, median /
+/// robust sd (n); empty without pairs.
+pub fn magnitude_error_line(what: &str, pairs: &[(f64, f64)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{what} (unblended matches; median / robust sd (n)):");
     for (low, high) in [(0.0, 13.0), (13.0, 15.0), (15.0, 16.0), (16.0, 17.0), (17.0, 17.5), (17.5, 18.0), (18.0, 99.0)] {
-        let d: Vec<f64> = pairs.iter().filter(|(b, _)| *b > low && *b <= high).map(|(b, m)| m - b).collect();
+        let d: Vec<f64> = pairs.iter().filter(|(t, _)| *t > low && *t <= high).map(|(t, m)| m - t).collect();
         if let Some((median, sd)) = robust_location_scale(&d) {
-            let label = if low == 0.0 { format!("B <= {high}") } else if high > 90.0 { format!("B > {low}") } else { format!("{low}-{high}") };
+            let band = &what[what.len() - 1..];
+            let label = if low == 0.0 { format!("{band} <= {high}") } else if high > 90.0 { format!("{band} > {low}") } else { format!("{low}-{high}") };
             let _ = write!(out, " {label}: {median:+.2} / {sd:.2} ({});", d.len());
         }
     }
@@ -811,6 +831,7 @@ mod tests {
             class: "star".into(),
             subclass: "G2".into(),
             mag_b: mag,
+            mag_r: mag - 0.8,
             x: 0.0,
             y: 0.0,
             visible: true,
@@ -832,6 +853,7 @@ mod tests {
             anomaly_score: None,
             snr: None,
             magb: Some(15.0),
+            magr: Some(14.2),
         }
     }
 

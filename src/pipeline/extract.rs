@@ -94,6 +94,8 @@ pub struct Detection {
     /// [`B_BAND_BINS`]) + mag_zero_point_b; None when a bin of the band is missing or the sum is
     /// below [`B_BAND_MIN_SNR`] times its noise (too faint in B to measure).
     pub instrumental_b: Option<f64>,
+    /// The photographic R band's: over [`R_BAND_BINS`] + mag_zero_point_r, on the same terms.
+    pub instrumental_r: Option<f64>,
     /// Signal-to-noise of the red peak (bins 1..=8).
     pub snr: f32,
     pub quality: Quality,
@@ -264,7 +266,8 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
     let snr = if red.is_empty() { 0.0 } else { red.iter().sum::<f32>() / (band.sigma * (red.len() as f32 / profile_power).sqrt()) };
     let total: f64 = flux[..=30].iter().flatten().map(|v| *v as f64).sum();
     let instrumental_mag = -2.5 * total.max(1e-3).log10() + params.mag_zero_point;
-    let instrumental_b = b_band_magnitude(&flux, band.sigma, profile_power, params.mag_zero_point_b);
+    let instrumental_b = band_magnitude(&flux, B_BAND_BINS, band.sigma, profile_power, params.mag_zero_point_b);
+    let instrumental_r = band_magnitude(&flux, R_BAND_BINS, band.sigma, profile_power, params.mag_zero_point_r);
     let sky_density = band.background.at(fit.x, fit.y690);
     let sky = SCAN_MAX * 10f32.powf(-sky_density);
     // Box: across ±2σ (at least one pixel), along from the red border to the visible end.
@@ -289,6 +292,7 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
         sky,
         instrumental_mag,
         instrumental_b,
+        instrumental_r,
         snr,
         quality: Quality::Ok,
     })
@@ -301,22 +305,34 @@ fn build_detection(band: &BandImage, fit: &TraceFit, params: &PipelineParams) ->
 /// colour), so this band is the one to calibrate against catalogue B magnitudes.
 pub const B_BAND_BINS: std::ops::RangeInclusive<usize> = 31..=60;
 
-/// A B-band sum below this many times its noise gives no magnitude.
+/// The bins of the photographic R band: k = 0..=10 is 690-597 nm, from the emulsion's red
+/// cut-off down the red peak (the simulator's R band is 590-700 nm). R − (−2.5 log10 Σ) of
+/// simulated stars is constant to ±0.07 mag at R 13-16.
+pub const R_BAND_BINS: std::ops::RangeInclusive<usize> = 0..=10;
+
+/// A band sum below this many times its noise gives no magnitude.
 pub const B_BAND_MIN_SNR: f64 = 3.0;
 
-/// −2.5 log10 Σ flux over [`B_BAND_BINS`] + `zero_point`, when every bin is present and the sum
-/// is at least [`B_BAND_MIN_SNR`] σ: each bin's noise is σ / √ΣP² (see [`row_flux`]), so the
-/// sum's is σ √(n / ΣP²).
-fn b_band_magnitude(flux: &[Option<f32>], sigma: f32, profile_power: f32, zero_point: f64) -> Option<f64> {
-    let sum = b_band_sum(flux)?;
-    let noise = sigma as f64 * (B_BAND_BINS.count() as f64 / profile_power.max(1e-6) as f64).sqrt();
+/// −2.5 log10 Σ flux over `bins` + `zero_point`, when every bin is present and the sum is at
+/// least [`B_BAND_MIN_SNR`] σ: each bin's noise is σ / √ΣP² (see [`row_flux`]), so the sum's is
+/// σ √(n / ΣP²).
+fn band_magnitude(
+    flux: &[Option<f32>],
+    bins: std::ops::RangeInclusive<usize>,
+    sigma: f32,
+    profile_power: f32,
+    zero_point: f64,
+) -> Option<f64> {
+    let n = bins.clone().count();
+    let sum = band_sum(flux, bins)?;
+    let noise = sigma as f64 * (n as f64 / profile_power.max(1e-6) as f64).sqrt();
     (sum >= B_BAND_MIN_SNR * noise).then(|| -2.5 * sum.log10() + zero_point)
 }
 
-/// Σ flux over [`B_BAND_BINS`] when every bin is present and the sum is positive (the
-/// catalogue's stored spectra give it again: `dfbs-vo calibrate`).
-pub fn b_band_sum(flux: &[Option<f32>]) -> Option<f64> {
-    let bins: Option<Vec<f32>> = flux.get(B_BAND_BINS)?.iter().copied().collect();
+/// Σ flux over `bins` when every bin is present and the sum is positive (the catalogue's stored
+/// spectra give it again: `dfbs-vo calibrate`).
+pub fn band_sum(flux: &[Option<f32>], bins: std::ops::RangeInclusive<usize>) -> Option<f64> {
+    let bins: Option<Vec<f32>> = flux.get(bins)?.iter().copied().collect();
     let sum: f64 = bins?.iter().map(|&v| v as f64).sum();
     (sum.is_finite() && sum > 0.0).then_some(sum)
 }

@@ -134,6 +134,10 @@ pub struct PipelineParams {
     /// of simulated stars on a plate of the typical limit 17.8 (it follows the limit one to one:
     /// 17.46 at LIMMAG 18.0); a reference catalogue replaces it per plate (`photometry`).
     pub mag_zero_point_b: f64,
+    /// Zero point of the R-band instrumental magnitude (`extract::R_BAND_BINS`, 690-597 nm), the
+    /// uncalibrated `magr`: R − (−2.5 log10 Σ) of simulated stars at R 14-16 is 16.75 at
+    /// LIMMAG 18.0, so 16.55 at the typical 17.8.
+    pub mag_zero_point_r: f64,
     /// Seeded search window (DFBS.md): pixels from the seed toward the blue, toward the red, and
     /// either side in x.
     pub seed_search_blue: f64,
@@ -177,6 +181,7 @@ impl Default for PipelineParams {
             undersignal_snr: 5.0,
             mag_zero_point: 18.0,
             mag_zero_point_b: default_mag_zero_point_b(),
+            mag_zero_point_r: 16.55,
             seed_search_blue: 150.0,
             seed_search_red: 25.0,
             seed_search_x: 25.0,

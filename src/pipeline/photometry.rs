@@ -66,6 +66,8 @@ pub struct Measured {
     pub dec: f64,
     /// B-band instrumental magnitude (None: too faint in B to measure).
     pub instrumental_b: Option<f64>,
+    /// R-band instrumental magnitude (None: too faint in R to measure).
+    pub instrumental_r: Option<f64>,
     /// Unblended (quality OK): only these enter the fit.
     pub clean: bool,
 }
@@ -86,12 +88,19 @@ pub struct Calibration {
     /// Those the completeness curve counted (of F-K colours, [`LIMIT_COLOURS`], when the
     /// catalogue gives colours; else all).
     pub limit_references: usize,
+    /// The R band's curve, when the catalogue gives R and enough pairs match.
+    pub r_band: Option<Curve>,
 }
 
 impl Calibration {
     /// The calibrated B magnitude of an instrumental one.
     pub fn apply(&self, instrumental: f64) -> f64 {
         instrumental + interpolate(&self.nodes, instrumental)
+    }
+
+    /// The calibrated R magnitude of an instrumental one; None without an R curve.
+    pub fn apply_r(&self, instrumental: f64) -> Option<f64> {
+        self.r_band.as_ref().map(|c| c.apply(instrumental))
     }
 }
 
@@ -200,48 +209,85 @@ fn match_references(measured: &[Measured], references: &[Reference]) -> Vec<Opti
 /// decides with the plate's WCS). Errors say why no calibration is possible.
 pub fn calibrate(measured: &[Measured], references: &[Reference]) -> Result<Calibration, String> {
     let matches = match_references(measured, references);
-    let mut pairs: Vec<(f64, f64)> = matches
-        .iter()
-        .zip(references)
-        .filter_map(|(m, r)| {
-            let m = &measured[(*m)?];
-            let instrumental = m.instrumental_b.filter(|v| v.is_finite())?;
-            (m.clean && r.mag_b.is_finite()).then_some((instrumental, r.mag_b - instrumental))
-        })
-        .collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut nodes = Vec::new();
-    let mut start = 0;
-    while start < pairs.len() {
-        let low = (pairs[start].0 / BIN_WIDTH).floor() * BIN_WIDTH;
-        let end = start + pairs[start..].partition_point(|p| p.0 < low + BIN_WIDTH);
-        if end - start >= MIN_BIN_PAIRS {
-            let mut xs: Vec<f64> = pairs[start..end].iter().map(|p| p.0).collect();
-            let mut ys: Vec<f64> = pairs[start..end].iter().map(|p| p.1).collect();
-            nodes.push((median(&mut xs), median(&mut ys)));
-        }
-        start = end;
-    }
-    if nodes.len() < 2 {
+    let pairs = |instrumental: &dyn Fn(&Measured) -> Option<f64>, catalogue: &dyn Fn(&Reference) -> Option<f64>| {
+        matches
+            .iter()
+            .zip(references)
+            .filter_map(|(m, r)| {
+                let m = &measured[(*m)?];
+                let x = instrumental(m).filter(|v| v.is_finite())?;
+                let y = catalogue(r).filter(|v| v.is_finite())?;
+                m.clean.then_some((x, y - x))
+            })
+            .collect::<Vec<(f64, f64)>>()
+    };
+    let b_pairs = pairs(&|m| m.instrumental_b, &|r| Some(r.mag_b));
+    let Some(b) = Curve::fit(b_pairs.clone()) else {
         return Err(format!(
             "{} of {} reference objects match an unblended spectrum with a B magnitude: too few for a calibration curve \
              (it needs {MIN_BIN_PAIRS} in each of two {BIN_WIDTH}-mag bins); is the catalogue for this field, with B magnitudes?",
-            pairs.len(),
+            b_pairs.len(),
             references.len()
         ));
-    }
-    let calibration =
-        Calibration { nodes, pairs: pairs.len(), rms: 0.0, limit: None, references_on_plate: references.len(), limit_references: 0 };
-    let mut residuals: Vec<f64> = pairs.iter().map(|&(x, dy)| dy - interpolate(&calibration.nodes, x)).collect();
-    let centre = median(&mut residuals);
-    let mut deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
-    let rms = 1.4826 * median(&mut deviations);
+    };
+    let r_band = Curve::fit(pairs(&|m| m.instrumental_r, &|r| r.colour.map(|c| r.mag_b - c)));
     // Counted for the limit: the F-K colours when the catalogue has colours for most objects.
     let coloured = references.iter().filter(|r| r.colour.is_some()).count();
     let counted = |r: &Reference| coloured * 2 < references.len() || r.colour.is_some_and(|c| LIMIT_COLOURS.contains(&c));
     let found: Vec<(f64, bool)> =
         references.iter().zip(&matches).filter(|(r, _)| counted(r)).map(|(r, m)| (r.mag_b, m.is_some())).collect();
-    Ok(Calibration { rms, limit_references: found.len(), limit: completeness_limit(found), ..calibration })
+    Ok(Calibration {
+        nodes: b.nodes,
+        pairs: b.pairs,
+        rms: b.rms,
+        limit_references: found.len(),
+        limit: completeness_limit(found),
+        references_on_plate: references.len(),
+        r_band,
+    })
+}
+
+/// A calibration curve of one band: catalogue − instrumental against instrumental.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Curve {
+    /// (instrumental magnitude, catalogue − instrumental), by instrumental magnitude.
+    pub nodes: Vec<(f64, f64)>,
+    pub pairs: usize,
+    /// Robust standard deviation (1.4826 × MAD) of catalogue − calibrated.
+    pub rms: f64,
+}
+
+impl Curve {
+    /// The curve through the binned medians of (instrumental, catalogue − instrumental) pairs;
+    /// None with fewer than two bins of [`MIN_BIN_PAIRS`].
+    fn fit(mut pairs: Vec<(f64, f64)>) -> Option<Curve> {
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut nodes = Vec::new();
+        let mut start = 0;
+        while start < pairs.len() {
+            let low = (pairs[start].0 / BIN_WIDTH).floor() * BIN_WIDTH;
+            let end = start + pairs[start..].partition_point(|p| p.0 < low + BIN_WIDTH);
+            if end - start >= MIN_BIN_PAIRS {
+                let mut xs: Vec<f64> = pairs[start..end].iter().map(|p| p.0).collect();
+                let mut ys: Vec<f64> = pairs[start..end].iter().map(|p| p.1).collect();
+                nodes.push((median(&mut xs), median(&mut ys)));
+            }
+            start = end;
+        }
+        if nodes.len() < 2 {
+            return None;
+        }
+        let mut residuals: Vec<f64> = pairs.iter().map(|&(x, dy)| dy - interpolate(&nodes, x)).collect();
+        let centre = median(&mut residuals);
+        let mut deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
+        let rms = 1.4826 * median(&mut deviations);
+        Some(Curve { nodes, pairs: pairs.len(), rms })
+    }
+
+    /// The calibrated magnitude of an instrumental one.
+    pub fn apply(&self, instrumental: f64) -> f64 {
+        instrumental + interpolate(&self.nodes, instrumental)
+    }
 }
 
 /// The B magnitude where the fraction of reference objects found first falls to one half,
@@ -348,7 +394,7 @@ mod tests {
                 let saturation = if mag_b < 13.0 { 0.3 * (13.0 - mag_b) } else { 0.0 };
                 let instrumental = mag_b - offset + saturation;
                 // Positions good to 1": the match must still find them.
-                measured.push(Measured { ra: ra + 0.5 / 3600.0, dec: dec - 0.5 / 3600.0, instrumental_b: Some(instrumental), clean: true });
+                measured.push(Measured { ra: ra + 0.5 / 3600.0, dec: dec - 0.5 / 3600.0, instrumental_b: Some(instrumental), instrumental_r: None, clean: true });
             }
         }
         (references, measured)
@@ -381,14 +427,20 @@ mod tests {
         let mut measured = Vec::new();
         for (i, r) in all.iter().enumerate() {
             let blue = i % 3 != 0;
-            references.push(Reference { colour: Some(if blue { -0.5 } else { 0.9 }), ..*r });
+            let colour = if blue { -0.5 } else { 0.9 };
+            references.push(Reference { colour: Some(colour), ..*r });
             if r.mag_b < if blue { 16.6 } else { 17.6 } {
-                measured.push(Measured { ra: r.ra, dec: r.dec, instrumental_b: Some(r.mag_b - 0.8), clean: true });
+                measured.push(Measured { ra: r.ra, dec: r.dec, instrumental_b: Some(r.mag_b - 0.8), instrumental_r: Some(r.mag_b - colour + 0.3), clean: true });
             }
         }
         let calibration = calibrate(&measured, &references).unwrap();
         assert!((calibration.limit.unwrap() - 17.6).abs() < 0.05, "{:?}", calibration.limit);
         assert_eq!(calibration.limit_references, 1000);
+        // R = B − colour, and the instrumental R is 0.3 fainter than R.
+        let r = calibration.r_band.as_ref().expect("the catalogue gives R");
+        assert!(r.pairs > 1000 && r.rms < 0.01, "{r:?}");
+        assert!((calibration.apply_r(15.3).unwrap() - 15.0).abs() < 0.01);
+        assert_eq!(calibrate(&measured, &references.iter().map(|r| Reference { colour: None, ..*r }).collect::<Vec<_>>()).unwrap().r_band, None);
         let colourless: Vec<Reference> = references.iter().map(|r| Reference { colour: None, ..*r }).collect();
         let mixed = calibrate(&measured, &colourless).unwrap().limit.unwrap();
         assert!((mixed - 16.6).abs() < 0.1, "{mixed}");
@@ -424,20 +476,20 @@ mod tests {
         // At dec 87 and RA 300, 1" in declination is 5" of RA × cos(dec): the pairs must still
         // match, and a point 4" away must not.
         let references = [Reference { ra: 300.0, dec: 87.0, mag_b: 15.0, colour: None }];
-        let near = Measured { ra: 300.0 + 1.0 / 3600.0 / 87f64.to_radians().cos(), dec: 87.0 + 1.5 / 3600.0, instrumental_b: Some(15.0), clean: true };
+        let near = Measured { ra: 300.0 + 1.0 / 3600.0 / 87f64.to_radians().cos(), dec: 87.0 + 1.5 / 3600.0, instrumental_b: Some(15.0), instrumental_r: None, clean: true };
         assert_eq!(match_references(&[near], &references), vec![Some(0)]);
         let far = Measured { dec: 87.0 - 4.0 / 3600.0, ..near };
         assert_eq!(match_references(&[far], &references), vec![None]);
         // And at the pole itself.
         let pole = [Reference { ra: 10.0, dec: 89.9999, mag_b: 15.0, colour: None }];
-        let across = Measured { ra: 190.0, dec: 89.9999, instrumental_b: Some(15.0), clean: true };
+        let across = Measured { ra: 190.0, dec: 89.9999, instrumental_b: Some(15.0), instrumental_r: None, clean: true };
         assert_eq!(match_references(&[across], &pole), vec![Some(0)], "0.72\" apart across the pole");
     }
 
     #[test]
     fn matching_crosses_ra_zero() {
         let references = [Reference { ra: 359.9999, dec: 10.0, mag_b: 15.0, colour: None }];
-        let measured = [Measured { ra: 0.0002, dec: 10.0, instrumental_b: Some(15.0), clean: true }];
+        let measured = [Measured { ra: 0.0002, dec: 10.0, instrumental_b: Some(15.0), instrumental_r: None, clean: true }];
         assert_eq!(match_references(&measured, &references), vec![Some(0)]);
     }
 

@@ -294,7 +294,13 @@ fn calibrate_plate(
     let on_plate = references_on_plate(references, wcs, scan.width as f64, scan.height as f64);
     let measured: Vec<Measured> = spectra
         .iter()
-        .map(|&(ra, dec, d)| Measured { ra, dec, instrumental_b: d.instrumental_b, clean: d.quality == Quality::Ok })
+        .map(|&(ra, dec, d)| Measured {
+            ra,
+            dec,
+            instrumental_b: d.instrumental_b,
+            instrumental_r: d.instrumental_r,
+            clean: d.quality == Quality::Ok,
+        })
         .collect();
     Ok(Some((photometry::calibrate(&measured, &on_plate), source)))
 }
@@ -379,6 +385,12 @@ pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, 
         };
         Some(b as f32).filter(|m| m.is_finite())
     };
+    // Calibrated when the catalogue gave an R curve, else instrumental (as magb without one).
+    let magr = |d: &Detection| {
+        let r = d.instrumental_r?;
+        let r = calibration.as_ref().and_then(|c| c.apply_r(r)).unwrap_or(r);
+        Some(r as f32).filter(|m| m.is_finite())
+    };
     let mut spectra: Vec<SpectrumRecord> = positions
         .iter()
         .zip(classes)
@@ -391,7 +403,7 @@ pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, 
                 ra,
                 dec,
                 magb: magb(d),
-                magr: None,
+                magr: magr(d),
                 snr: Some(d.snr).filter(|s| s.is_finite()),
                 sky: Some(d.sky).filter(|s| s.is_finite()),
                 px_x: Some(d.x as f32),
