@@ -115,7 +115,7 @@ async fn a_catalogued_plate_is_calibrated_later_as_at_ingest() {
     let plateid = plain.plate.plateid.as_str();
     let done = recalibrate_plate(&mut client, plateid, &references, "ref.csv").await.unwrap();
     // The same pairs and curve as at ingest (the B-band sums come from the stored float4 flux).
-    assert_eq!(done.calibration.pairs as i32, at_ingest.plate.magb_calib_pairs.unwrap());
+    assert_eq!(done.calibration.b_band.pairs as i32, at_ingest.plate.magb_calib_pairs.unwrap());
     let (limit, ingest_limit) = (done.calibration.limit.unwrap(), at_ingest.plate.magb_limit.unwrap() as f64);
     assert!((limit - ingest_limit).abs() < 1e-3, "{limit} against {ingest_limit}");
     assert_eq!(done.updated as usize, plain.spectra.len());

@@ -47,7 +47,7 @@ pub async fn run(config: Config, args: CalibrateArgs) -> Result<ExitCode> {
                 let limit = c.limit.map_or("not measured (the catalogue does not reach it)".to_string(), |l| format!("{l:.2}"));
                 eprintln!(
                     "{plate}: magb of {} spectra calibrated on {} reference pairs (robust sd {:.3} mag); limiting B {limit}",
-                    done.updated, c.pairs, c.rms
+                    done.updated, c.b_band.pairs, c.b_band.rms
                 );
             }
             Err(error) => {

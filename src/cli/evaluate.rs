@@ -94,8 +94,8 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         print!("{table}\n");
     }
     if args.plate.len() > 1 && !photometry.is_empty() {
-        print!("all plates: {}", magnitude_error_line("magb - B", &photometry));
-        print!("all plates: {}\n", magnitude_error_line("magr - R", &photometry_r));
+        print!("all plates: {}", magnitude_error_line('B', &photometry));
+        print!("all plates: {}\n", magnitude_error_line('R', &photometry_r));
     }
     Ok(ExitCode::SUCCESS)
 }

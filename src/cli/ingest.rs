@@ -128,23 +128,5 @@ pub async fn ingest(config: Config, args: IngestArgs) -> Result<ExitCode> {
 fn read_seeds(path: &std::path::Path) -> Result<Vec<(f64, f64)>> {
     use anyhow::Context as _;
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap_or("").split(',').map(|h| h.trim().trim_matches('"').to_ascii_lowercase()).collect();
-    let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
-    let (Some(ra), Some(dec)) = (find(&["ra", "raj2000", "ra_icrs"]), find(&["dec", "dej2000", "de_icrs", "decj2000"])) else {
-        anyhow::bail!("{}: the header must name the columns ra and dec (degrees)", path.display());
-    };
-    let mut seeds = Vec::new();
-    for (n, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
-        let value = |i: usize| fields.get(i).and_then(|f| f.trim().parse::<f64>().ok());
-        match (value(ra), value(dec)) {
-            (Some(r), Some(d)) if (0.0..360.0).contains(&r) && (-90.0..=90.0).contains(&d) => seeds.push((r, d)),
-            _ => anyhow::bail!("{} line {}: ra and dec must be numbers in degrees", path.display(), n + 2),
-        }
-    }
-    Ok(seeds)
+    crate::pipeline::photometry::read_positions_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

@@ -38,6 +38,16 @@ pub struct PlateRecord {
     pub magb_calib_rms: Option<f32>,
 }
 
+impl PlateRecord {
+    /// The plate's columns of a photometric calibration (`magb_limit`, `magb_calib_pairs`,
+    /// `magb_calib_rms`).
+    pub fn set_calibration(&mut self, calibration: &super::photometry::Calibration) {
+        self.magb_limit = calibration.limit.map(|l| l as f32);
+        self.magb_calib_pairs = Some(calibration.b_band.pairs.min(i32::MAX as usize) as i32);
+        self.magb_calib_rms = Some(calibration.b_band.rms as f32);
+    }
+}
+
 /// Class columns filled by the classify stage (issue 7); all None until then.
 #[derive(Debug, Clone, Default)]
 pub struct Classification {

@@ -739,23 +739,22 @@ impl Evaluation {
         let measured = self.measured_limit.map_or("none (no reference catalogue deep enough)".to_string(), |m| format!("{m:.2} ({:+.2})", m - self.limit));
         format!(
             "{}{}plate limit measured from the reference catalogue (magb_limit): {measured}\n",
-            magnitude_error_line("magb - B", &self.photometry),
-            magnitude_error_line("magr - R", &self.photometry_r)
+            magnitude_error_line('B', &self.photometry),
+            magnitude_error_line('R', &self.photometry_r)
         )
     }
 }
 
-/// One line: catalogue − truth magnitude of (truth, catalogue) pairs by truth bin, median /
-/// robust sd (n); empty without pairs.
-pub fn magnitude_error_line(what: &str, pairs: &[(f64, f64)]) -> String {
+/// One line: the catalogue's magnitude in `band` (B: magb, R: magr) minus the truth's, of
+/// (truth, catalogue) pairs by truth bin, median / robust sd (n); empty without pairs.
+pub fn magnitude_error_line(band: char, pairs: &[(f64, f64)]) -> String {
     if pairs.is_empty() {
         return String::new();
     }
-    let mut out = format!("{what} (unblended matches; median / robust sd (n)):");
+    let mut out = format!("mag{} - {band} (unblended matches; median / robust sd (n)):", band.to_ascii_lowercase());
     for (low, high) in [(0.0, 13.0), (13.0, 15.0), (15.0, 16.0), (16.0, 17.0), (17.0, 17.5), (17.5, 18.0), (18.0, 99.0)] {
         let d: Vec<f64> = pairs.iter().filter(|(t, _)| *t > low && *t <= high).map(|(t, m)| m - t).collect();
         if let Some((median, sd)) = robust_location_scale(&d) {
-            let band = &what[what.len() - 1..];
             let label = if low == 0.0 { format!("{band} <= {high}") } else if high > 90.0 { format!("{band} > {low}") } else { format!("{low}-{high}") };
             let _ = write!(out, " {label}: {median:+.2} / {sd:.2} ({});", d.len());
         }
@@ -764,17 +763,21 @@ pub fn magnitude_error_line(what: &str, pairs: &[(f64, f64)]) -> String {
     out
 }
 
-/// Median and robust standard deviation (1.4826 × MAD) of `values`; None when empty.
-pub fn robust_location_scale(values: &[f64]) -> Option<(f64, f64)> {
+/// Median of `values` (the mean of the middle two for an even count); None when empty.
+pub fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let median = percentile(&sorted, 50.0);
-    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
-    deviations.sort_by(f64::total_cmp);
-    Some((median, 1.4826 * percentile(&deviations, 50.0)))
+    Some(percentile(&sorted, 50.0))
+}
+
+/// Median and robust standard deviation (1.4826 × MAD) of `values`; None when empty.
+pub fn robust_location_scale(values: &[f64]) -> Option<(f64, f64)> {
+    let centre = median(values)?;
+    let deviations: Vec<f64> = values.iter().map(|v| (v - centre).abs()).collect();
+    Some((centre, 1.4826 * median(&deviations)?))
 }
 
 /// Each class's recall by how far above its plate's measured limit the spectrum is by its own

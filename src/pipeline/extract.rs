@@ -326,12 +326,21 @@ fn band_magnitude(
     let n = bins.clone().count();
     let sum = band_sum(flux, bins)?;
     let noise = sigma as f64 * (n as f64 / profile_power.max(1e-6) as f64).sqrt();
-    (sum >= B_BAND_MIN_SNR * noise).then(|| -2.5 * sum.log10() + zero_point)
+    (sum >= B_BAND_MIN_SNR * noise).then(|| instrumental(sum, zero_point))
 }
 
-/// Σ flux over `bins` when every bin is present and the sum is positive (the catalogue's stored
-/// spectra give it again: `dfbs-vo calibrate`).
-pub fn band_sum(flux: &[Option<f32>], bins: std::ops::RangeInclusive<usize>) -> Option<f64> {
+/// −2.5 log10 Σ flux over `bins` + `zero_point` without the noise test: the catalogue's stored
+/// spectra give the ingest's magnitude again (`dfbs-vo calibrate`, for spectra that passed it).
+pub fn band_instrumental(flux: &[Option<f32>], bins: std::ops::RangeInclusive<usize>, zero_point: f64) -> Option<f64> {
+    band_sum(flux, bins).map(|sum| instrumental(sum, zero_point))
+}
+
+fn instrumental(sum: f64, zero_point: f64) -> f64 {
+    -2.5 * sum.log10() + zero_point
+}
+
+/// Σ flux over `bins` when every bin is present and the sum is positive.
+fn band_sum(flux: &[Option<f32>], bins: std::ops::RangeInclusive<usize>) -> Option<f64> {
     let bins: Option<Vec<f32>> = flux.get(bins)?.iter().copied().collect();
     let sum: f64 = bins?.iter().map(|&v| v as f64).sum();
     (sum.is_finite() && sum > 0.0).then_some(sum)

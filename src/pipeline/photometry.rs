@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use super::evaluate::separation_arcsec;
+use super::evaluate::{median, robust_location_scale, separation_arcsec};
 
 /// Pairs and detections closer than this are the same object (arcsec; the plate's anchors are
 /// good to about 1", DFBS.md gives 1.54"/pixel).
@@ -75,12 +75,9 @@ pub struct Measured {
 /// A plate's photometric calibration.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Calibration {
-    /// (instrumental magnitude, B − instrumental) at the nodes, by instrumental magnitude.
-    pub nodes: Vec<(f64, f64)>,
-    /// Pairs the fit used.
-    pub pairs: usize,
-    /// Robust standard deviation (1.4826 × MAD) of B − calibrated over those pairs.
-    pub rms: f64,
+    /// The B band's curve (its nodes, pairs and scatter sit at the top level of the JSON).
+    #[serde(flatten)]
+    pub b_band: Curve,
     /// 50 % completeness limit in B; None when the catalogue is not deep enough to show it.
     pub limit: Option<f64>,
     /// Reference objects on the plate.
@@ -95,13 +92,23 @@ pub struct Calibration {
 impl Calibration {
     /// The calibrated B magnitude of an instrumental one.
     pub fn apply(&self, instrumental: f64) -> f64 {
-        instrumental + interpolate(&self.nodes, instrumental)
+        self.b_band.apply(instrumental)
     }
 
     /// The calibrated R magnitude of an instrumental one; None without an R curve.
     pub fn apply_r(&self, instrumental: f64) -> Option<f64> {
         self.r_band.as_ref().map(|c| c.apply(instrumental))
     }
+}
+
+/// The catalogue's `magb` and `magr` of a spectrum's instrumental B and R magnitudes: each
+/// calibrated by its band's curve where the plate has one, else instrumental; None where the
+/// band was too faint to measure (or the value is not finite).
+pub fn catalogue_magnitudes(calibration: Option<&Calibration>, b: Option<f64>, r: Option<f64>) -> (Option<f32>, Option<f32>) {
+    let finite = |v: f64| Some(v as f32).filter(|v| v.is_finite());
+    let magb = b.and_then(|b| finite(calibration.map_or(b, |c| c.apply(b))));
+    let magr = r.and_then(|r| finite(calibration.and_then(|c| c.apply_r(r)).unwrap_or(r)));
+    (magb, magr)
 }
 
 /// Linear interpolation in `nodes` (sorted by x), constant beyond the ends.
@@ -120,18 +127,6 @@ fn interpolate(nodes: &[(f64, f64)], x: f64) -> f64 {
             let (a, b) = (nodes[i - 1], nodes[i]);
             a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0)
         }
-    }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
     }
 }
 
@@ -222,11 +217,11 @@ pub fn calibrate(measured: &[Measured], references: &[Reference]) -> Result<Cali
             .collect::<Vec<(f64, f64)>>()
     };
     let b_pairs = pairs(&|m| m.instrumental_b, &|r| Some(r.mag_b));
-    let Some(b) = Curve::fit(b_pairs.clone()) else {
+    let matched = b_pairs.len();
+    let Some(b_band) = Curve::fit(b_pairs) else {
         return Err(format!(
-            "{} of {} reference objects match an unblended spectrum with a B magnitude: too few for a calibration curve \
+            "{matched} of {} reference objects match an unblended spectrum with a B magnitude: too few for a calibration curve \
              (it needs {MIN_BIN_PAIRS} in each of two {BIN_WIDTH}-mag bins); is the catalogue for this field, with B magnitudes?",
-            b_pairs.len(),
             references.len()
         ));
     };
@@ -237,9 +232,7 @@ pub fn calibrate(measured: &[Measured], references: &[Reference]) -> Result<Cali
     let found: Vec<(f64, bool)> =
         references.iter().zip(&matches).filter(|(r, _)| counted(r)).map(|(r, m)| (r.mag_b, m.is_some())).collect();
     Ok(Calibration {
-        nodes: b.nodes,
-        pairs: b.pairs,
-        rms: b.rms,
+        b_band,
         limit_references: found.len(),
         limit: completeness_limit(found),
         references_on_plate: references.len(),
@@ -268,19 +261,17 @@ impl Curve {
             let low = (pairs[start].0 / BIN_WIDTH).floor() * BIN_WIDTH;
             let end = start + pairs[start..].partition_point(|p| p.0 < low + BIN_WIDTH);
             if end - start >= MIN_BIN_PAIRS {
-                let mut xs: Vec<f64> = pairs[start..end].iter().map(|p| p.0).collect();
-                let mut ys: Vec<f64> = pairs[start..end].iter().map(|p| p.1).collect();
-                nodes.push((median(&mut xs), median(&mut ys)));
+                let xs: Vec<f64> = pairs[start..end].iter().map(|p| p.0).collect();
+                let ys: Vec<f64> = pairs[start..end].iter().map(|p| p.1).collect();
+                nodes.extend(median(&xs).zip(median(&ys)));
             }
             start = end;
         }
         if nodes.len() < 2 {
             return None;
         }
-        let mut residuals: Vec<f64> = pairs.iter().map(|&(x, dy)| dy - interpolate(&nodes, x)).collect();
-        let centre = median(&mut residuals);
-        let mut deviations: Vec<f64> = residuals.iter().map(|r| (r - centre).abs()).collect();
-        let rms = 1.4826 * median(&mut deviations);
+        let residuals: Vec<f64> = pairs.iter().map(|&(x, dy)| dy - interpolate(&nodes, x)).collect();
+        let (_, rms) = robust_location_scale(&residuals)?;
         Some(Curve { nodes, pairs: pairs.len(), rms })
     }
 
@@ -325,51 +316,91 @@ fn completeness_limit(mut found: Vec<(f64, bool)>) -> Option<f64> {
     None
 }
 
-/// Reads a reference catalogue: CSV with a header naming the right ascension (`ra`, `raj2000`,
-/// `ra_icrs`), the declination (`dec`, `dej2000`, `de_icrs`, `decj2000`) in degrees, and the B
-/// magnitude (`mag_b`, `bmag`, `b`, `phot_b_mean_mag`), optionally the R magnitude (`mag_r`,
+/// Column names accepted for the right ascension and the declination (degrees, ICRS).
+const RA_NAMES: &[&str] = &["ra", "raj2000", "ra_icrs"];
+const DEC_NAMES: &[&str] = &["dec", "dej2000", "de_icrs", "decj2000"];
+
+/// A catalogue CSV: its header (lower case, quotes trimmed) and its data rows with their
+/// 1-based line numbers; `#` comment lines and blank lines are skipped.
+struct CatalogueCsv<'a> {
+    header: Vec<String>,
+    rows: Vec<(usize, Vec<&'a str>)>,
+}
+
+impl<'a> CatalogueCsv<'a> {
+    fn parse(text: &'a str) -> CatalogueCsv<'a> {
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty());
+        let header = lines
+            .next()
+            .map(|(_, h)| h.split(',').map(|h| h.trim().trim_matches('"').to_ascii_lowercase()).collect())
+            .unwrap_or_default();
+        let rows = lines.map(|(n, l)| (n + 1, l.split(',').map(|f| f.trim().trim_matches('"')).collect())).collect();
+        CatalogueCsv { header, rows }
+    }
+
+    fn column(&self, names: &[&str]) -> Option<usize> {
+        self.header.iter().position(|h| names.contains(&h.as_str()))
+    }
+}
+
+fn field<'a>(fields: &[&'a str], i: usize) -> &'a str {
+    fields.get(i).copied().unwrap_or("")
+}
+
+fn number(fields: &[&str], i: usize) -> Option<f64> {
+    field(fields, i).parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The position of a row, when both are numbers in range.
+fn position(fields: &[&str], ra: usize, dec: usize) -> Option<(f64, f64)> {
+    match (number(fields, ra), number(fields, dec)) {
+        (Some(r), Some(d)) if (0.0..360.0).contains(&r) && (-90.0..=90.0).contains(&d) => Some((r, d)),
+        _ => None,
+    }
+}
+
+/// Reads positions from a catalogue CSV with a header naming the right ascension (`ra`,
+/// `raj2000`, `ra_icrs`) and the declination (`dec`, `dej2000`, `de_icrs`, `decj2000`) in
+/// degrees (the seeded mode's catalogue); an unreadable row is an error naming its line.
+pub fn read_positions_csv(text: &str) -> Result<Vec<(f64, f64)>, String> {
+    let csv = CatalogueCsv::parse(text);
+    let (Some(ra), Some(dec)) = (csv.column(RA_NAMES), csv.column(DEC_NAMES)) else {
+        return Err("the header must name the columns ra and dec (degrees)".into());
+    };
+    csv.rows
+        .iter()
+        .map(|(line, fields)| position(fields, ra, dec).ok_or_else(|| format!("line {line}: ra and dec must be numbers in degrees")))
+        .collect()
+}
+
+/// Reads a reference catalogue: a catalogue CSV (as [`read_positions_csv`]) that also names the
+/// B magnitude (`mag_b`, `bmag`, `b`, `phot_b_mean_mag`), optionally the R magnitude (`mag_r`,
 /// `rmag`, `r`) for the colour. Rows with an empty B are skipped (an empty R leaves the colour
 /// unknown); anything else unreadable is an error naming the line.
 pub fn read_reference_csv(text: &str) -> Result<Vec<Reference>, String> {
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let header: Vec<String> =
-        lines.next().unwrap_or("").split(',').map(|h| h.trim().trim_matches('"').to_ascii_lowercase()).collect();
-    let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
-    let (Some(ra), Some(dec), Some(mag)) = (
-        find(&["ra", "raj2000", "ra_icrs"]),
-        find(&["dec", "dej2000", "de_icrs", "decj2000"]),
-        find(&["mag_b", "bmag", "b", "phot_b_mean_mag"]),
-    ) else {
+    let csv = CatalogueCsv::parse(text);
+    let (Some(ra), Some(dec), Some(mag)) =
+        (csv.column(RA_NAMES), csv.column(DEC_NAMES), csv.column(&["mag_b", "bmag", "b", "phot_b_mean_mag"]))
+    else {
         return Err("the header must name the columns ra, dec (degrees, ICRS) and mag_b (B magnitude)".into());
     };
-    let mag_r = find(&["mag_r", "rmag", "r"]);
+    let mag_r = csv.column(&["mag_r", "rmag", "r"]);
+    let magnitude = |fields: &[&str], i: usize| number(fields, i).filter(|m| (-2.0..=30.0).contains(m));
     let mut references = Vec::new();
-    for (n, line) in lines.enumerate() {
-        if line.trim().is_empty() {
+    for (line, fields) in &csv.rows {
+        if field(fields, mag).is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split(',').collect();
-        let field = |i: usize| fields.get(i).map(|f| f.trim().trim_matches('"')).unwrap_or("");
-        if field(mag).is_empty() {
-            continue;
-        }
-        let number = |i: usize| field(i).parse::<f64>().ok().filter(|v| v.is_finite());
-        let colour = match mag_r.map(field) {
-            None | Some("") => None,
-            Some(_) => match mag_r.and_then(number) {
-                Some(r) if (-2.0..=30.0).contains(&r) => Some(r),
-                _ => return Err(format!("line {}: mag_r must be a magnitude or empty", n + 2)),
-            },
-        };
-        match (number(ra), number(dec), number(mag)) {
-            (Some(r), Some(d), Some(m)) if (0.0..360.0).contains(&r) && (-90.0..=90.0).contains(&d) && (-2.0..=30.0).contains(&m) => {
-                references.push(Reference { ra: r, dec: d, mag_b: m, colour: colour.map(|r_mag| m - r_mag) })
+        let r_mag = match mag_r {
+            Some(i) if !field(fields, i).is_empty() => {
+                Some(magnitude(fields, i).ok_or_else(|| format!("line {line}: mag_r must be a magnitude or empty"))?)
             }
+            _ => None,
+        };
+        match (position(fields, ra, dec), magnitude(fields, mag)) {
+            (Some((ra, dec)), Some(mag_b)) => references.push(Reference { ra, dec, mag_b, colour: r_mag.map(|r| mag_b - r) }),
             _ => {
-                return Err(format!(
-                    "line {}: ra and dec must be degrees (0 <= ra < 360, |dec| <= 90) and mag_b a magnitude",
-                    n + 2
-                ))
+                return Err(format!("line {line}: ra and dec must be degrees (0 <= ra < 360, |dec| <= 90) and mag_b a magnitude"))
             }
         }
     }
@@ -410,8 +441,8 @@ mod tests {
         }
         // Saturated: instrumental 12.3 for B 12 (0.3 mag too faint); the node medians follow it
         // to within the bin's curvature.
-        assert!((calibration.apply(12.0 - 0.8 + 0.3) - 12.0).abs() < 0.15, "{:?}", calibration.nodes);
-        assert!(calibration.rms < 0.1, "{}", calibration.rms);
+        assert!((calibration.apply(12.0 - 0.8 + 0.3) - 12.0).abs() < 0.15, "{:?}", calibration.b_band.nodes);
+        assert!(calibration.b_band.rms < 0.1, "{}", calibration.b_band.rms);
         let limit = calibration.limit.unwrap();
         assert!((limit - 17.6).abs() < 0.05, "limit {limit}");
         assert_eq!(calibration.references_on_plate, 3000);
@@ -503,6 +534,9 @@ mod tests {
         assert!(read_reference_csv("ra,dec\n1,2\n").unwrap_err().contains("mag_b"));
         assert!(read_reference_csv("ra,dec,bmag\n1,95,15\n").unwrap_err().contains("line 2"));
         assert!(read_reference_csv("ra,dec,bmag\n1,5,x\n").unwrap_err().contains("line 2"));
+        assert!(read_reference_csv("# note\nra,dec,bmag\n1,5,x\n").unwrap_err().contains("line 3"), "the file's own line");
+        assert_eq!(read_positions_csv("RAJ2000,DEJ2000\n10,20\n").unwrap(), vec![(10.0, 20.0)]);
+        assert!(read_positions_csv("ra,dec\n10,95\n").unwrap_err().contains("line 2"));
         assert!(read_reference_csv("").is_err());
     }
 }

@@ -373,28 +373,13 @@ pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, 
         None => None,
     };
     if let Some(c) = &calibration {
-        plate.magb_limit = c.limit.map(|l| l as f32);
-        plate.magb_calib_pairs = Some(c.pairs.min(i32::MAX as usize) as i32);
-        plate.magb_calib_rms = Some(c.rms as f32);
+        plate.set_calibration(c);
     }
-    let magb = |d: &Detection| {
-        let b = d.instrumental_b?;
-        let b = match &calibration {
-            Some(c) => c.apply(b),
-            None => b,
-        };
-        Some(b as f32).filter(|m| m.is_finite())
-    };
-    // Calibrated when the catalogue gave an R curve, else instrumental (as magb without one).
-    let magr = |d: &Detection| {
-        let r = d.instrumental_r?;
-        let r = calibration.as_ref().and_then(|c| c.apply_r(r)).unwrap_or(r);
-        Some(r as f32).filter(|m| m.is_finite())
-    };
     let mut spectra: Vec<SpectrumRecord> = positions
         .iter()
         .zip(classes)
         .map(|(&(ra, dec, d), classification)| {
+            let (magb, magr) = photometry::catalogue_magnitudes(calibration.as_ref(), d.instrumental_b, d.instrumental_r);
             let toward_red = wcs.pixel_to_sky(d.x, d.y + sign * 10.0);
             let (lam_min, lam_max) = wavelength_range_m(&d.flux);
             SpectrumRecord {
@@ -402,8 +387,8 @@ pub fn process_plate(path: &Path, run: &PlateRun<'_>) -> Result<ProcessedPlate, 
                 objectid: object_id(ra, dec),
                 ra,
                 dec,
-                magb: magb(d),
-                magr: magr(d),
+                magb,
+                magr,
                 snr: Some(d.snr).filter(|s| s.is_finite()),
                 sky: Some(d.sky).filter(|s| s.is_finite()),
                 px_x: Some(d.x as f32),

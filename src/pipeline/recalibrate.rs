@@ -9,9 +9,9 @@
 //! ([`super::photometry`]), and a plate is updated in one transaction.
 
 use super::catalogue::{update_photometry, PlateRecord};
-use super::extract::{band_sum, B_BAND_BINS, R_BAND_BINS};
+use super::extract::{band_instrumental, B_BAND_BINS, R_BAND_BINS};
 use super::fits::Header;
-use super::photometry::{calibrate, Calibration, Measured, Reference};
+use super::photometry::{calibrate, catalogue_magnitudes, Calibration, Measured, Reference};
 use super::plate::references_on_plate;
 
 /// What calibrating a plate did.
@@ -63,7 +63,7 @@ pub async fn recalibrate_plate(
         let flux: Option<Vec<Option<f32>>> = row.get(4);
         let (had_magb, had_magr): (bool, bool) = (row.get(5), row.get(6));
         let instrumental = |had: bool, bins: std::ops::RangeInclusive<usize>, zero_point: f64| {
-            flux.as_deref().filter(|_| had).and_then(|f| band_sum(f, bins)).map(|sum| -2.5 * sum.log10() + zero_point)
+            flux.as_deref().filter(|_| had).and_then(|f| band_instrumental(f, bins, zero_point))
         };
         let instrumental_b = instrumental(had_magb, B_BAND_BINS, zero_point);
         let instrumental_r = instrumental(had_magr, R_BAND_BINS, zero_point_r);
@@ -78,25 +78,20 @@ pub async fn recalibrate_plate(
     }
     let on_plate = references_on_plate(references, &wcs, width as f64, height as f64);
     let calibration = calibrate(&measured, &on_plate).map_err(|e| format!("{plate}: {e}"))?;
-    // magr as at ingest: calibrated with an R curve, else instrumental.
-    let finite = |v: f64| Some(v as f32).filter(|v| v.is_finite());
     let magnitudes: Vec<(String, Option<f32>, Option<f32>)> = specids
         .into_iter()
         .zip(&measured)
         .map(|(specid, m)| {
-            let magb = m.instrumental_b.and_then(|b| finite(calibration.apply(b)));
-            let magr = m.instrumental_r.and_then(|r| finite(calibration.apply_r(r).unwrap_or(r)));
+            let (magb, magr) = catalogue_magnitudes(Some(&calibration), m.instrumental_b, m.instrumental_r);
             (specid, magb, magr)
         })
         .collect();
-    let record = PlateRecord {
+    let mut record = PlateRecord {
         plateid: plate.to_string(),
-        magb_limit: calibration.limit.map(|l| l as f32),
-        magb_calib_pairs: Some(calibration.pairs.min(i32::MAX as usize) as i32),
-        magb_calib_rms: Some(calibration.rms as f32),
         ingest_params: serde_json::json!({ "photometry": { "reference": source, "calibration": calibration, "by": "dfbs-vo calibrate" } }),
         ..PlateRecord::default()
     };
+    record.set_calibration(&calibration);
     let updated = update_photometry(client, &record, &magnitudes).await.map_err(db)?;
     Ok(Recalibrated { calibration, updated })
 }
