@@ -11,7 +11,12 @@ work=${1:-/tmp/dfbs-anomaly-dev}
 model=${2:-models/dfbs-anomaly.onnx}
 cargo build --release --quiet
 bin=$PWD/target/release/dfbs-vo
+# Plates simulated before 2026-12-07 repeated their objects (src/sim/random.rs, hash_parts).
+if [ ! -f "$work/.objects-hashed" ]; then
+  rm -rf "$work/plates" "$work/set"
+fi
 if [ ! -f "$work/set/labels.csv" ]; then
+  mkdir -p "$work" && touch "$work/.objects-hashed"
   for spec in "2101 7101 IIF" "2702 7102 IIaF" "2703 7103 103aF"; do
     read -r seed plate emulsion <<< "$spec"
     "$bin" simulate --out "$work/plates" --quiet --seed "$seed" --first-plate "$plate" \

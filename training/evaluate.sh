@@ -9,7 +9,13 @@ cd "$(dirname "$0")/.."
 work=${1:-/tmp/dfbs-heldout}
 cargo build --release --quiet
 bin=$PWD/target/release/dfbs-vo
+# Plates simulated before 2026-12-07 drew the same few thousand objects on every plate
+# (src/sim/random.rs, hash_parts): simulate those again.
+if [ ! -f "$work/.objects-hashed" ]; then
+  rm -rf "$work/realistic" "$work/balanced" "$work/anomalies"
+fi
 mkdir -p "$work"
+touch "$work/.objects-hashed"
 # A catalogue of its own, not the demo's.
 export DFBS__DATABASE__DATA_DIR="$work/pg"
 trap '"$bin" db stop > /dev/null 2>&1 || true' EXIT

@@ -5,7 +5,7 @@ use crate::pipeline::wavelength;
 
 use super::emulsion::{Emulsion, REFERENCE_TEMPERATURE_K};
 use super::plate::PlateSpec;
-use super::random::SimRng;
+use super::random::{hash_parts, SimRng};
 use super::templates::{ObjectClass, Template};
 use super::Mix;
 
@@ -228,7 +228,8 @@ pub fn draw_objects(plate: &PlateSpec, mix: Mix, density_per_deg2: f64) -> Vec<S
     let weights = class_weights(mix);
     let mut objects = Vec::with_capacity(count);
     for number in 1..=count as u32 {
-        let mut object_rng = SimRng::from_parts(&[plate.seed, plate.index as u64, number as u64]);
+        // Each object's own stream: hash_parts, not from_parts, whose seeds repeat across plates.
+        let mut object_rng = SimRng::new(hash_parts(&[plate.seed, plate.index as u64, number as u64]));
         let class = ObjectClass::ALL[object_rng.weighted(&weights)];
         let template = Template::draw(class, &mut object_rng);
         let x = 1.0 + rng.uniform() * (plate.width as f64 - 1.0);
