@@ -1,4 +1,4 @@
-//! Inference speed of the classify stage: the committed CNN and anomaly model on batches of
+//! Inference speed of the classify stage: the committed CNN, anomaly and subclass models on batches of
 //! cutouts, as the pipeline runs them (ONNX Runtime from the project's .venv, 2 threads).
 //!   cargo bench --bench classify
 
@@ -30,7 +30,7 @@ fn inference(c: &mut Criterion) {
     let mut group = c.benchmark_group("classify");
     group.throughput(Throughput::Elements(n as u64));
     group.sample_size(10);
-    group.bench_function("cnn+anomaly, 1024 cutouts in batches of 256", |b| b.iter(|| black_box(classifier.classify(&inputs).unwrap())));
+    group.bench_function("cnn+anomaly+subclass, 1024 cutouts in batches of 256", |b| b.iter(|| black_box(classifier.classify(&inputs).unwrap())));
     group.finish();
 }
 

@@ -53,6 +53,31 @@ fn ingest_classifies_and_classify_reclassifies() {
     assert!(fields[5].parse::<usize>().unwrap() >= 5, "a balanced plate gives many classes: {summary}");
     let provenance = query(&data, "SELECT ingest_params->'classifier'->>'name' FROM dfbs.plates WHERE plateid = 'fbs7700'");
     assert_eq!(provenance, "dfbs-cnn");
+    // Subclasses (models/dfbs-subclass.onnx): every labelled spectrum of a published class has
+    // one of its class's subclasses, with a probability; nothing else has a subclass.
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let subclass_model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed.join("dfbs-subclass.json")).unwrap()).unwrap();
+    let groups = subclass_model["groups"].as_array().unwrap();
+    let allowed: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g["subclasses"].as_array().unwrap().iter().map(move |s| format!("{}/{}", g["class"].as_str().unwrap(), s.as_str().unwrap())))
+        .collect();
+    let classes: Vec<String> = groups.iter().map(|g| format!("'{}'", g["class"].as_str().unwrap())).collect();
+    let counts = query(
+        &data,
+        &format!(
+            "SELECT count(*) FILTER (WHERE class_label IN ({0})), count(subclass), count(subclass_prob), \
+             count(*) FILTER (WHERE subclass IS NOT NULL AND (class_label IS NULL OR class_label NOT IN ({0}))), \
+             count(*) FILTER (WHERE subclass_prob < 0 OR subclass_prob > 1) FROM dfbs.spectra",
+            classes.join(", ")
+        ),
+    );
+    let fields: Vec<usize> = counts.split('|').map(|f| f.parse().unwrap()).collect();
+    assert!(fields[0] > 10 && fields[1] == fields[0] && fields[2] == fields[0] && fields[3] == 0 && fields[4] == 0, "{counts}");
+    let pairs = query(&data, "SELECT string_agg(DISTINCT class_label || '/' || subclass, ',') FROM dfbs.spectra WHERE subclass IS NOT NULL");
+    assert!(pairs.split(',').all(|p| allowed.iter().any(|a| a == p)), "{pairs} not all in {allowed:?}");
+    let recorded = query(&data, "SELECT ingest_params->'classifier'->'subclass_model'->>'version' FROM dfbs.plates WHERE plateid = 'fbs7700'");
+    assert_eq!(recorded, subclass_model["version"].as_str().unwrap());
     // The probabilities were adapted to the plate's own class mix (pipeline::priors), which the
     // provenance records: a balanced plate, so no class holds most of it.
     let adapted = query(
@@ -69,7 +94,8 @@ fn ingest_classifies_and_classify_reclassifies() {
     assert_eq!(query(&data, "SELECT count(*) = count(class_prob) FROM dfbs.spectra"), "t");
     // Re-classifying with the same model repeats ingest's answer exactly: the same cutouts,
     // deblended traces' included, reach the model.
-    let snapshot = "SELECT string_agg(specid || ':' || prob_qso || ':' || anomaly_score || ':' || coalesce(class_label, '-'), ',' ORDER BY specid) FROM dfbs.spectra";
+    let snapshot = "SELECT string_agg(specid || ':' || prob_qso || ':' || anomaly_score || ':' || coalesce(class_label, '-') || ':' \
+                    || coalesce(subclass || subclass_prob, '-'), ',' ORDER BY specid) FROM dfbs.spectra";
     let ingested = query(&data, snapshot);
     let text = run(dfbs_vo(&data).args(["classify", "--plate", "fbs7700"]).output());
     assert!(text.contains("spectra classified") && !text.contains("cut again"), "{text}");
@@ -89,7 +115,6 @@ fn ingest_classifies_and_classify_reclassifies() {
     // which extracts optimally.
     let models = dir.path().join("models-box");
     std::fs::create_dir(&models).unwrap();
-    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     for file in ["dfbs-classifier.onnx", "dfbs-anomaly.onnx"] {
         std::fs::copy(committed.join(file), models.join(file)).unwrap();
     }
@@ -100,6 +125,18 @@ fn ingest_classifies_and_classify_reclassifies() {
     let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && text.contains("trained on spectra extracted with box weights"), "{text}");
+    // Likewise a subclass model whose spectra were extracted otherwise than the classifier's.
+    let models = dir.path().join("models-subclass");
+    std::fs::create_dir(&models).unwrap();
+    for file in ["dfbs-classifier.onnx", "dfbs-classifier.json", "dfbs-subclass.onnx"] {
+        std::fs::copy(committed.join(file), models.join(file)).unwrap();
+    }
+    let mut box_subclass = subclass_model.clone();
+    box_subclass["flux_extraction"] = "box".into();
+    std::fs::write(models.join("dfbs-subclass.json"), box_subclass.to_string()).unwrap();
+    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && text.contains("dfbs-subclass.json") && text.contains("train_subclass.py"), "{text}");
     run(dfbs_vo(&data).args(["db", "stop"]).output());
 }
 
@@ -207,8 +244,7 @@ fn an_unexplained_emission_line_raises_the_anomaly_score_and_a_dust_grain_does_n
         }
     }
     assert_eq!(fluxes.len(), 90 * GRID_BINS);
-    let (_, scores) = classifier.infer(&cutouts, &fluxes).unwrap();
-    let scores = scores.expect("models/dfbs-anomaly.onnx is committed");
+    let scores = classifier.infer(&cutouts, &fluxes).unwrap().scores.expect("models/dfbs-anomaly.onnx is committed");
     let (real, rest) = scores.split_at(30);
     let (spiked, grains) = rest.split_at(30);
     let highest = |s: &[f32]| s.iter().fold(f32::MIN, |a, b| a.max(*b));

@@ -2,7 +2,8 @@
 # Builds the classifier's training and validation sets with our own simulator and our own
 # extraction (dfbs-vo export-cutouts), so training sees exactly what the pipeline produces.
 # Plate seeds: training 1001-1240 (TRAIN_PLATES, default 240: the plates of models 1.5.0 and 1.6.0; 13 min, 16 GB),
-# validation 2001-2003; the held-out evaluation plates use
+# validation 2001-2003 (VALIDATION_PLATES, default 3; train_subclass.py's model, 1.0.0, was validated
+# on 9: 2001-2009); the held-out evaluation plates use
 # 3001 and up (training/evaluate.sh) and are never used here.
 #   bash training/make_dataset.sh [OUT_DIR]
 set -euo pipefail
@@ -23,4 +24,4 @@ make_set() { # name first_seed count
   rm -rf "$out/plates-$name"
 }
 make_set train 1001 "${TRAIN_PLATES:-240}"
-make_set validation 2001 3
+make_set validation 2001 "${VALIDATION_PLATES:-3}"

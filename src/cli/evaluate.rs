@@ -10,6 +10,7 @@ use crate::pipeline::evaluate::{
     by_plate_table, catalogue_objects, class_report, evaluate, magnitude_error_line, plate_limits_table, read_defects_csv, read_truth_csv,
     recall_by_headroom_table, recall_by_measured_headroom_table, recall_by_snr_table,
 };
+use crate::pipeline::subclass::{Group, subclass_tables};
 
 /// The faintest B of the classification tables beside the all-magnitude one (issue 7's
 /// acceptance: B <= 17.5).
@@ -45,10 +46,15 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
     // (plate, LIMMAG, measured limit) for the plate-limits table.
     let mut limits = Vec::new();
     let (mut photometry, mut photometry_r) = (Vec::new(), Vec::new());
+    // The subclass model's classes (from the first plate that records one).
+    let mut groups: Vec<Group> = Vec::new();
     let mut result = Ok(());
     for (truth_path, plate) in args.truth.iter().zip(&args.plate) {
         match evaluate_plate(&client, truth_path, plate, args.limit, args.radius).await {
-            Ok(evaluation) => {
+            Ok((evaluation, plate_groups)) => {
+                if groups.is_empty() {
+                    groups = plate_groups;
+                }
                 print!("{}\n", evaluation.table());
                 limits.push((plate.clone(), evaluation.limit, evaluation.measured_limit));
                 photometry.extend_from_slice(&evaluation.photometry);
@@ -85,6 +91,11 @@ pub async fn run(config: Config, args: EvaluateArgs) -> Result<ExitCode> {
         if let Some(table) = recall_by_measured_headroom_table(&classified, config.classify.threshold) {
             print!("{table}\n");
         }
+        for faintest in [BRIGHT_LIMIT, 99.0] {
+            if let Some(tables) = subclass_tables(&classified, &groups, faintest) {
+                print!("{tables}");
+            }
+        }
         if plate_ranges.len() > 1 {
             let plates: Vec<(String, &[_])> = plate_ranges.iter().map(|(p, range)| (p.clone(), &classified[range.clone()])).collect();
             print!("{}\n", by_plate_table(&plates, BRIGHT_LIMIT, config.classify.threshold));
@@ -106,7 +117,7 @@ async fn evaluate_plate(
     plate: &str,
     limit: Option<f64>,
     radius: f64,
-) -> Result<crate::pipeline::evaluate::Evaluation> {
+) -> Result<(crate::pipeline::evaluate::Evaluation, Vec<Group>)> {
     let text = std::fs::read_to_string(truth_path).with_context(|| format!("cannot read {}", truth_path.display()))?;
     let truth = read_truth_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", truth_path.display()))?;
     let name = truth_path.file_name().map(|n| n.to_string_lossy().replace(".truth.csv", ".defects.csv")).unwrap_or_default();
@@ -116,13 +127,21 @@ async fn evaluate_plate(
         Err(_) => Vec::new(),
     };
     let row = client
-        .query_opt("SELECT (ingest_params->'header'->>'LIMMAG')::float8, magb_limit::float8 FROM dfbs.plates WHERE plateid = $1", &[&plate])
+        .query_opt(
+            "SELECT (ingest_params->'header'->>'LIMMAG')::float8, magb_limit::float8, \
+             ingest_params->'classifier'->'subclass_model'->'groups' FROM dfbs.plates WHERE plateid = $1",
+            &[&plate],
+        )
         .await?;
     let Some(row) = row else {
         anyhow::bail!("plate {plate} is not in the catalogue: ingest it first (dfbs-vo ingest PLATE.fits)");
     };
     let limit = limit.or(row.get::<_, Option<f64>>(0)).unwrap_or(17.5);
     let measured_limit: Option<f64> = row.get(1);
+    let groups = match row.get::<_, Option<serde_json::Value>>(2) {
+        Some(value) => serde_json::from_value(value).with_context(|| format!("plate {plate}: ingest_params.classifier.subclass_model.groups"))?,
+        None => Vec::new(),
+    };
     let catalogue = catalogue_objects(client, plate).await?;
-    Ok(evaluate(plate, &truth, &catalogue, &defects, limit, measured_limit, radius))
+    Ok((evaluate(plate, &truth, &catalogue, &defects, limit, measured_limit, radius), groups))
 }

@@ -55,6 +55,9 @@ pub struct Classification {
     pub probability: Option<f32>,
     /// One per class, in the order of `sim::templates::ObjectClass::ALL`.
     pub class_probabilities: Option<[f32; 10]>,
+    /// The most probable subclass within `label`'s class and its probability (pipeline::subclass).
+    pub subclass: Option<String>,
+    pub subclass_probability: Option<f32>,
     pub classifier: Option<String>,
     pub classifier_version: Option<String>,
     pub anomaly_score: Option<f32>,
@@ -125,16 +128,77 @@ pub enum WriteError {
     Database(#[from] tokio_postgres::Error),
 }
 
-const SPECTRUM_COLUMNS: &str = "specid, objectid, plate, ra, dec, magb, magr, snr, sky, px_x, px_y, pos_ang, \
-px_length, sp_class, lam_min, lam_max, flux, class_label, class_prob, prob_star, prob_mstar, prob_carbon, prob_sd, \
-prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso, classifier, classifier_version, anomaly_score, pipeline_version";
+/// The columns of dfbs.spectra that the classify stage fills, with their types: written by
+/// ingest ([`write_plate`]) and replaced by re-classification ([`update_classes`]), in this
+/// order ([`class_values`]).
+const CLASS_COLUMNS: [(&str, Type); 17] = [
+    ("class_label", Type::TEXT),
+    ("class_prob", Type::FLOAT4),
+    ("prob_star", Type::FLOAT4),
+    ("prob_mstar", Type::FLOAT4),
+    ("prob_carbon", Type::FLOAT4),
+    ("prob_sd", Type::FLOAT4),
+    ("prob_wd", Type::FLOAT4),
+    ("prob_cv", Type::FLOAT4),
+    ("prob_pn", Type::FLOAT4),
+    ("prob_uvx", Type::FLOAT4),
+    ("prob_sy", Type::FLOAT4),
+    ("prob_qso", Type::FLOAT4),
+    ("classifier", Type::TEXT),
+    ("classifier_version", Type::TEXT),
+    ("anomaly_score", Type::FLOAT4),
+    ("subclass", Type::TEXT),
+    ("subclass_prob", Type::FLOAT4),
+];
+
+/// The values of [`CLASS_COLUMNS`] for one spectrum; `probabilities` holds the ten per-class
+/// probabilities (all None when unclassified), which the row borrows.
+fn class_values<'a>(c: &'a Classification, probabilities: &'a [Option<f32>; 10]) -> [&'a (dyn ToSql + Sync); 17] {
+    let [p0, p1, p2, p3, p4, p5, p6, p7, p8, p9] = probabilities;
+    [
+        &c.label,
+        &c.probability,
+        p0,
+        p1,
+        p2,
+        p3,
+        p4,
+        p5,
+        p6,
+        p7,
+        p8,
+        p9,
+        &c.classifier,
+        &c.classifier_version,
+        &c.anomaly_score,
+        &c.subclass,
+        &c.subclass_probability,
+    ]
+}
+
+fn class_probabilities(c: &Classification) -> [Option<f32>; 10] {
+    match c.class_probabilities {
+        Some(p) => p.map(Some),
+        None => [None; 10],
+    }
+}
+
+/// The columns before and after [`CLASS_COLUMNS`] in a COPY of dfbs.spectra.
+const SPECTRUM_HEAD: &str = "specid, objectid, plate, ra, dec, magb, magr, snr, sky, px_x, px_y, pos_ang, \
+px_length, sp_class, lam_min, lam_max, flux";
+const SPECTRUM_TAIL: &str = "pipeline_version";
+
+fn spectrum_columns() -> String {
+    let class: Vec<&str> = CLASS_COLUMNS.iter().map(|(name, _)| *name).collect();
+    format!("{SPECTRUM_HEAD}, {}, {SPECTRUM_TAIL}", class.join(", "))
+}
 
 fn spectrum_types() -> Vec<Type> {
     let mut types = vec![Type::TEXT, Type::TEXT, Type::TEXT, Type::FLOAT8, Type::FLOAT8];
     types.extend([Type::FLOAT4; 7]); // magb, magr, snr, sky, px_x, px_y, pos_ang
-    types.extend([Type::INT2, Type::TEXT, Type::FLOAT8, Type::FLOAT8, Type::FLOAT4_ARRAY, Type::TEXT, Type::FLOAT4]);
-    types.extend([Type::FLOAT4; 10]);
-    types.extend([Type::TEXT, Type::TEXT, Type::FLOAT4, Type::TEXT]);
+    types.extend([Type::INT2, Type::TEXT, Type::FLOAT8, Type::FLOAT8, Type::FLOAT4_ARRAY]);
+    types.extend(CLASS_COLUMNS.iter().map(|(_, t)| t.clone()));
+    types.push(Type::TEXT); // pipeline_version
     types
 }
 
@@ -200,15 +264,11 @@ pub async fn write_plate(
             ],
         )
         .await?;
-    let sink = transaction.copy_in(&format!("COPY dfbs.spectra ({SPECTRUM_COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
+    let sink = transaction.copy_in(&format!("COPY dfbs.spectra ({}) FROM STDIN (FORMAT binary)", spectrum_columns())).await?;
     let writer = BinaryCopyInWriter::new(sink, &spectrum_types());
     pin_mut!(writer);
     for s in spectra {
-        let c = &s.classification;
-        let probabilities: [Option<f32>; 10] = match c.class_probabilities {
-            Some(p) => p.map(Some),
-            None => [None; 10],
-        };
+        let probabilities = class_probabilities(&s.classification);
         let mut row: Vec<&(dyn ToSql + Sync)> = vec![
             &s.specid,
             &s.objectid,
@@ -227,18 +287,9 @@ pub async fn write_plate(
             &s.lam_min,
             &s.lam_max,
             &s.flux,
-            &c.label,
-            &c.probability,
         ];
-        for p in &probabilities {
-            row.push(p);
-        }
-        row.extend([
-            &c.classifier as &(dyn ToSql + Sync),
-            &c.classifier_version,
-            &c.anomaly_score,
-            &s.pipeline_version,
-        ]);
+        row.extend(class_values(&s.classification, &probabilities));
+        row.push(&s.pipeline_version);
         writer.as_mut().write(&row).await?;
     }
     let written = writer.finish().await?;
@@ -252,8 +303,6 @@ pub async fn write_plate(
     Ok(WriteOutcome { replaced: existing > 0, spectra: written })
 }
 
-/// Replaces the class columns of a plate's spectra (re-classification with another model), in
-/// one transaction: the new values go to a temporary table by binary COPY, then one UPDATE.
 /// Replaces a plate's photometry in one transaction: each spectrum's `magb` and `magr` (by specid), the
 /// plate's `magb_limit`, `magb_calib_pairs`, `magb_calib_rms`, and `ingest_params.photometry`.
 pub async fn update_photometry(
@@ -287,6 +336,8 @@ pub async fn update_photometry(
     Ok(updated)
 }
 
+/// Replaces the class columns of a plate's spectra (re-classification with another model), in
+/// one transaction: the new values go to a temporary table by binary COPY, then one UPDATE.
 pub async fn update_classes(
     client: &mut tokio_postgres::Client,
     plate: &str,
@@ -295,39 +346,30 @@ pub async fn update_classes(
     provenance: &serde_json::Value,
 ) -> Result<u64, tokio_postgres::Error> {
     let transaction = client.transaction().await?;
+    // The temporary table has the spectra's own column types (LIKE).
+    let names: Vec<&str> = CLASS_COLUMNS.iter().map(|(name, _)| *name).collect();
     transaction
-        .batch_execute(
-            "CREATE TEMPORARY TABLE new_classes (specid text, class_label text, class_prob real, prob_star real, \
-             prob_mstar real, prob_carbon real, prob_sd real, prob_wd real, prob_cv real, prob_pn real, prob_uvx real, \
-             prob_sy real, prob_qso real, classifier text, classifier_version text, anomaly_score real) ON COMMIT DROP",
-        )
+        .batch_execute(&format!(
+            "CREATE TEMPORARY TABLE new_classes ON COMMIT DROP AS SELECT specid, {} FROM dfbs.spectra WITH NO DATA",
+            names.join(", ")
+        ))
         .await?;
     let sink = transaction.copy_in("COPY new_classes FROM STDIN (FORMAT binary)").await?;
-    let mut types = vec![Type::TEXT, Type::TEXT];
-    types.extend([Type::FLOAT4; 11]);
-    types.extend([Type::TEXT, Type::TEXT, Type::FLOAT4]);
+    let mut types = vec![Type::TEXT];
+    types.extend(CLASS_COLUMNS.iter().map(|(_, t)| t.clone()));
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     for (specid, c) in specids.iter().zip(classes) {
-        let probabilities: [Option<f32>; 10] = match c.class_probabilities {
-            Some(p) => p.map(Some),
-            None => [None; 10],
-        };
-        let mut row: Vec<&(dyn ToSql + Sync)> = vec![specid, &c.label, &c.probability];
-        for p in &probabilities {
-            row.push(p);
-        }
-        row.extend([&c.classifier as &(dyn ToSql + Sync), &c.classifier_version, &c.anomaly_score]);
+        let probabilities = class_probabilities(c);
+        let mut row: Vec<&(dyn ToSql + Sync)> = vec![specid];
+        row.extend(class_values(c, &probabilities));
         writer.as_mut().write(&row).await?;
     }
     writer.finish().await?;
+    let set: Vec<String> = names.iter().map(|name| format!("{name} = n.{name}")).collect();
     let updated = transaction
         .execute(
-            "UPDATE dfbs.spectra s SET class_label = n.class_label, class_prob = n.class_prob, prob_star = n.prob_star, \
-             prob_mstar = n.prob_mstar, prob_carbon = n.prob_carbon, prob_sd = n.prob_sd, prob_wd = n.prob_wd, \
-             prob_cv = n.prob_cv, prob_pn = n.prob_pn, prob_uvx = n.prob_uvx, prob_sy = n.prob_sy, prob_qso = n.prob_qso, \
-             classifier = n.classifier, classifier_version = n.classifier_version, anomaly_score = n.anomaly_score \
-             FROM new_classes n WHERE s.specid = n.specid AND s.plate = $1",
+            &format!("UPDATE dfbs.spectra s SET {} FROM new_classes n WHERE s.specid = n.specid AND s.plate = $1", set.join(", ")),
             &[&plate],
         )
         .await?;
@@ -357,7 +399,8 @@ mod tests {
 
     #[test]
     fn copy_types_match_the_columns() {
-        assert_eq!(spectrum_types().len(), SPECTRUM_COLUMNS.split(',').count());
+        assert_eq!(spectrum_types().len(), spectrum_columns().split(',').count());
+        assert_eq!(spectrum_columns().split(", ").filter(|c| *c == "subclass").count(), 1);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use ort::value::TensorRef;
 use super::catalogue::Classification;
 use super::extract::{BOX_EXTRACTION, CUTOUT_COLUMNS, CUTOUT_ROWS};
 use super::plate::{Classifier, ClassifierInput};
+use super::subclass::SubclassInfo;
 use super::wavelength::GRID_BINS;
 use crate::sim::templates::ObjectClass;
 
@@ -112,10 +113,11 @@ fn load_runtime(path: &Path) -> Result<&'static ort::environment::Environment, C
     result.as_ref().map_err(|message| ClassifyError::RuntimeLoad(path.to_path_buf(), message.clone()))
 }
 
-/// The CNN classifier and (optionally) the anomaly model.
+/// The CNN classifier and (optionally) the anomaly and subclass models.
 pub struct OnnxClassifier {
     classifier: Mutex<Session>,
     anomaly: Option<Mutex<Session>>,
+    subclass: Option<(Mutex<Session>, SubclassInfo)>,
     info: ModelInfo,
     threshold: f32,
     batch: usize,
@@ -150,16 +152,68 @@ fn session(environment: &ort::environment::Environment, path: &Path, threads: us
         .map_err(error)
 }
 
+/// The outputs of the models for a batch of spectra.
+pub struct Inference {
+    /// Class probabilities, one row per spectrum.
+    pub probabilities: Vec<[f32; 10]>,
+    /// Anomaly scores, when there is an anomaly model.
+    pub scores: Option<Vec<f32>>,
+    /// The subclass model's rows ([`SubclassInfo::width`] values per spectrum), when there is one.
+    pub subclasses: Option<Vec<f32>>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ClassifyError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ClassifyError::Model(path.to_path_buf(), e.to_string()))
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| ClassifyError::Model(path.to_path_buf(), e.to_string())))
+}
+
+/// The input and output names of a session, checked against a model's contract.
+fn check_names(session: &Session, path: &Path, inputs: &[&str], output: &str, retrain: &str) -> Result<(), ClassifyError> {
+    let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+    let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+    if names != inputs || !outputs.contains(&output) {
+        let why = format!("inputs {names:?} and outputs {outputs:?}, expected inputs {inputs:?} and an output {output:?} (retrain it with {retrain})");
+        return Err(ClassifyError::Model(path.to_path_buf(), why));
+    }
+    Ok(())
+}
+
+/// The subclass model of `model_dir` (`dfbs-subclass.onnx` + `.json`), when there is one; its
+/// training spectra must have been extracted as the classifier's.
+fn load_subclass(
+    environment: &ort::environment::Environment,
+    model_dir: &Path,
+    threads: usize,
+    classifier: &ModelInfo,
+) -> Result<Option<(Mutex<Session>, SubclassInfo)>, ClassifyError> {
+    let path = model_dir.join("dfbs-subclass.onnx");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let info_path = model_dir.join("dfbs-subclass.json");
+    let info: SubclassInfo = read_json(&info_path)?;
+    info.check().map_err(|why| ClassifyError::Model(info_path.clone(), why))?;
+    if info.flux_extraction != classifier.flux_extraction {
+        let why = format!(
+            "trained on spectra extracted with {} weights, the classifier on {} weights: retrain it with training/train_subclass.py on the classifier's data set",
+            info.flux_extraction, classifier.flux_extraction
+        );
+        return Err(ClassifyError::Model(info_path, why));
+    }
+    let session = session(environment, &path, threads)?;
+    check_names(&session, &path, &["flux"], "probabilities", "training/train_subclass.py")?;
+    Ok(Some((Mutex::new(session), info)))
+}
+
 impl OnnxClassifier {
-    /// Loads `dfbs-classifier.onnx` (+ `.json`) and, when present, `dfbs-anomaly.onnx` from
-    /// `model_dir`.
+    /// Loads `dfbs-classifier.onnx` (+ `.json`) and, when present, `dfbs-anomaly.onnx` and
+    /// `dfbs-subclass.onnx` (+ `.json`) from `model_dir`.
     pub fn load(runtime: &Path, model_dir: &Path, options: ClassifyOptions) -> Result<OnnxClassifier, ClassifyError> {
         let ClassifyOptions { threshold, threads, batch, adapt_priors } = options;
         let environment = load_runtime(runtime)?;
         let info_path = model_dir.join("dfbs-classifier.json");
-        let info: ModelInfo = std::fs::read_to_string(&info_path)
-            .map_err(|e| ClassifyError::Model(info_path.clone(), e.to_string()))
-            .and_then(|text| serde_json::from_str(&text).map_err(|e| ClassifyError::Model(info_path.clone(), e.to_string())))?;
+        let info: ModelInfo = read_json(&info_path)?;
         let expected: Vec<&str> = ObjectClass::ALL.iter().map(|c| c.label()).collect();
         if info.classes != expected {
             return Err(ClassifyError::Model(
@@ -176,25 +230,28 @@ impl OnnxClassifier {
             // normalised spectrum. The score counts a bin's unexplained emission only where the
             // cutout shows it with the trace's own profile (2.0.0 took `flux` alone and ranked
             // dust grains on faint spectra first; 1.0.0 took the cutout alone and ranked noise).
-            let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
-            if names != ["cutout", "flux"] {
-                let why = format!("inputs {names:?}, expected [\"cutout\", \"flux\"] (retrain it with training/train_anomaly.py)");
-                return Err(ClassifyError::Model(anomaly_path, why));
-            }
+            check_names(&session, &anomaly_path, &["cutout", "flux"], "score", "training/train_anomaly.py")?;
             Some(Mutex::new(session))
         } else {
             None
         };
+        let subclass = load_subclass(environment, model_dir, threads, &info)?;
         let adapt_from = adapt_priors.then_some(training_prior);
-        Ok(OnnxClassifier { classifier: Mutex::new(classifier), anomaly, info, threshold, batch: batch.max(1), adapt_from })
+        Ok(OnnxClassifier { classifier: Mutex::new(classifier), anomaly, subclass, info, threshold, batch: batch.max(1), adapt_from })
     }
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
     }
 
-    /// Probabilities ([n][10]) and anomaly scores of a batch of cutouts and spectra.
-    pub fn infer(&self, cutouts: &[f32], fluxes: &[f32]) -> Result<(Vec<[f32; 10]>, Option<Vec<f32>>), ClassifyError> {
+    /// The subclass model's description, when there is one.
+    pub fn subclass_info(&self) -> Option<&SubclassInfo> {
+        self.subclass.as_ref().map(|(_, info)| info)
+    }
+
+    /// Probabilities ([n][10]), anomaly scores and subclass probabilities of a batch of cutouts
+    /// and normalised spectra.
+    pub fn infer(&self, cutouts: &[f32], fluxes: &[f32]) -> Result<Inference, ClassifyError> {
         let n = cutouts.len() / (CUTOUT_ROWS * CUTOUT_COLUMNS);
         let inference = |e: ort::Error| ClassifyError::Inference(e.to_string());
         // Views of the caller's buffers: no copy per batch.
@@ -224,19 +281,42 @@ impl OnnxClassifier {
             }
             None => None,
         };
-        Ok((probabilities, scores))
+        let subclasses = match &self.subclass {
+            Some((session, info)) => {
+                let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
+                let mut session = session.lock().map_err(|_| ClassifyError::Inference("a subclass thread panicked".into()))?;
+                let outputs = session.run(ort::inputs!["flux" => flux]).map_err(inference)?;
+                let (_, data) = outputs["probabilities"].try_extract_tensor::<f32>().map_err(inference)?;
+                if data.len() != n * info.width() {
+                    return Err(ClassifyError::Inference(format!("{} subclass probabilities for {n} spectra of {} each", data.len(), info.width())));
+                }
+                Some(data.to_vec())
+            }
+            None => None,
+        };
+        Ok(Inference { probabilities, scores, subclasses })
     }
 
-    /// The classification of one spectrum from its probabilities and anomaly score. The label is
-    /// kept when the top probability reaches the threshold and the spectrum lies in the training
-    /// domain (see [`normalise_flux`]); either way the probabilities and the score are stored.
-    pub fn classification(&self, probabilities: [f32; 10], score: Option<f32>, in_domain: bool) -> Classification {
+    /// The classification of one spectrum from its probabilities, anomaly score and row of
+    /// subclass probabilities. The label is kept when the top probability reaches the threshold
+    /// and the spectrum lies in the training domain (see [`normalise_flux`]); either way the
+    /// probabilities and the score are stored. A labelled spectrum whose class has subclasses
+    /// gets the most probable one.
+    pub fn classification(&self, probabilities: [f32; 10], score: Option<f32>, subclasses: Option<&[f32]>, in_domain: bool) -> Classification {
         let (best, top) = probabilities
             .iter()
             .enumerate()
             .fold((0, f32::NEG_INFINITY), |acc, (i, p)| if *p > acc.1 { (i, *p) } else { acc });
+        let label = (in_domain && top >= self.threshold).then(|| ObjectClass::ALL[best].label().to_string());
+        let subclass = match (&label, self.subclass_info(), subclasses) {
+            (Some(class), Some(info), Some(row)) => info.pick(class, row),
+            _ => None,
+        };
+        let (subclass, subclass_probability) = subclass.unzip();
         Classification {
-            label: (in_domain && top >= self.threshold).then(|| ObjectClass::ALL[best].label().to_string()),
+            label,
+            subclass,
+            subclass_probability,
             probability: Some(top),
             class_probabilities: Some(probabilities),
             classifier: Some(self.info.name.clone()),
@@ -277,6 +357,8 @@ impl Classifier for OnnxClassifier {
         let mut cutouts = Vec::new();
         let mut fluxes = Vec::new();
         let mut in_domain = Vec::with_capacity(inputs.len());
+        let width = self.subclass_info().map_or(0, SubclassInfo::width);
+        let mut subclasses = Vec::with_capacity(inputs.len() * width);
         for chunk in inputs.chunks(self.batch) {
             cutouts.clear();
             fluxes.clear();
@@ -293,12 +375,13 @@ impl Classifier for OnnxClassifier {
                 cutouts.extend_from_slice(input.cutout);
                 in_domain.push(normalise_flux(input.flux, &mut fluxes));
             }
-            let (batch_probabilities, batch_scores) = self.infer(&cutouts, &fluxes).map_err(|e| e.to_string())?;
-            match batch_scores {
+            let batch = self.infer(&cutouts, &fluxes).map_err(|e| e.to_string())?;
+            match batch.scores {
                 Some(s) => scores.extend(s.into_iter().map(Some)),
-                None => scores.extend(std::iter::repeat_n(None, batch_probabilities.len())),
+                None => scores.extend(std::iter::repeat_n(None, batch.probabilities.len())),
             }
-            probabilities.extend(batch_probabilities);
+            subclasses.extend(batch.subclasses.unwrap_or_default());
+            probabilities.extend(batch.probabilities);
         }
         if let Some(training) = &self.adapt_from {
             super::priors::adapt(&mut probabilities, training);
@@ -307,7 +390,11 @@ impl Classifier for OnnxClassifier {
             .into_iter()
             .zip(scores)
             .zip(in_domain)
-            .map(|((p, score), in_domain)| self.classification(p, score, in_domain))
+            .enumerate()
+            .map(|(i, ((p, score), in_domain))| {
+                let row = (width > 0).then(|| subclasses.get(i * width..(i + 1) * width)).flatten();
+                self.classification(p, score, row, in_domain)
+            })
             .collect())
     }
 
@@ -324,6 +411,9 @@ impl Classifier for OnnxClassifier {
             "version": self.info.version,
             "adapt_priors": self.adapt_from.is_some() && super::priors::can_adapt(classes.len()),
         });
+        if let Some(info) = self.subclass_info() {
+            value["subclass_model"] = info.provenance();
+        }
         let rows: Vec<&[f32; 10]> = classes.iter().filter_map(|c| c.class_probabilities.as_ref()).filter(|p| p.iter().all(|v| v.is_finite())).collect();
         if !rows.is_empty() {
             let mix: serde_json::Map<String, serde_json::Value> = ObjectClass::ALL

@@ -56,6 +56,8 @@ pub struct CatalogueObject {
     /// The catalogue's B and R magnitudes (calibrated when the plate has a reference catalogue).
     pub magb: Option<f32>,
     pub magr: Option<f32>,
+    /// The subclass within `class_label` (pipeline::subclass).
+    pub subclass: Option<String>,
 }
 
 /// The catalogue rows of a plate, as the evaluation needs them.
@@ -63,7 +65,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
     let rows = client
         .query(
             "SELECT specid, ra, dec, px_x, px_y, sp_class, class_label, ARRAY[prob_star, prob_mstar, prob_carbon, prob_sd, \
-             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score, snr, magb, magr FROM dfbs.spectra WHERE plate = $1",
+             prob_wd, prob_cv, prob_pn, prob_uvx, prob_sy, prob_qso], anomaly_score, snr, magb, magr, subclass FROM dfbs.spectra WHERE plate = $1",
             &[&plate],
         )
         .await?;
@@ -86,6 +88,7 @@ pub async fn catalogue_objects(client: &tokio_postgres::Client, plate: &str) -> 
             snr: r.get(9),
             magb: r.get(10),
             magr: r.get(11),
+            subclass: r.get(12),
         })
         .collect())
 }
@@ -176,7 +179,7 @@ impl Bin {
 }
 
 /// A matched spectrum with probabilities.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Classified {
     /// The truth's class, an index into `sim::templates::ObjectClass::ALL`.
     pub truth: usize,
@@ -190,6 +193,11 @@ pub struct Classified {
     /// What the catalogue itself says: the spectrum's `magb` and its plate's `magb_limit`
     /// (measured against the reference catalogue), when there are both.
     pub measured_headroom: Option<f64>,
+    /// The truth's subclass (the simulator's: DA3.5, M4, C-N, ...).
+    pub truth_subclass: String,
+    /// The catalogue's class label and subclass.
+    pub label: Option<String>,
+    pub subclass: Option<String>,
 }
 
 impl Classified {
@@ -328,6 +336,9 @@ pub fn evaluate(
                     plate_limit: limit,
                     probabilities: p,
                     measured_headroom: measured_limit.zip(catalogue[c].magb).map(|(l, m)| l - m as f64),
+                    truth_subclass: object.subclass.clone(),
+                    label: catalogue[c].class_label.clone(),
+                    subclass: catalogue[c].subclass.clone(),
                 });
             }
             if catalogue[c].quality.as_deref() == Some("OK") {
@@ -857,6 +868,7 @@ mod tests {
             snr: None,
             magb: Some(15.0),
             magr: Some(14.2),
+            subclass: None,
         }
     }
 
@@ -884,7 +896,7 @@ mod tests {
 
     #[test]
     fn recall_by_snr_bins_and_cumulative_rows() {
-        let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, plate_limit: 17.8, probabilities: one_hot(predicted), measured_headroom: None };
+        let row = |truth, snr, predicted| Classified { truth, mag_b: 16.0, snr, plate_limit: 17.8, probabilities: one_hot(predicted), measured_headroom: None, ..Default::default() };
         // Three stars at S/N 30 right; M stars at S/N 12 right, at 4 wrong (called stars), one
         // without an S/N (left out).
         let rows = vec![row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(0, Some(30.0), 0), row(1, Some(12.0), 1), row(1, Some(4.0), 0), row(1, None, 1)];
@@ -901,7 +913,7 @@ mod tests {
 
     #[test]
     fn recall_by_headroom_and_by_plate() {
-        let row = |truth, mag_b, plate_limit, predicted| Classified { truth, mag_b, snr: None, plate_limit, probabilities: one_hot(predicted), measured_headroom: None };
+        let row = |truth, mag_b, plate_limit, predicted| Classified { truth, mag_b, snr: None, plate_limit, probabilities: one_hot(predicted), measured_headroom: None, ..Default::default() };
         // A deep plate (limit 18.5): two stars at B 16 right (2.5 mag of headroom), an M star at
         // 17.2 right (1.3). A shallow plate (limit 17.3): an M star at 17.2 wrong (0.1), a star at
         // 17.6 wrong (below the limit).
@@ -934,7 +946,7 @@ mod tests {
         // Three stars predicted star, one M star predicted M, one M star predicted star.
         let rows: Vec<Classified> = [(0, 15.0, p_star), (0, 15.0, p_star), (0, 15.0, p_star), (1, 16.0, p_m), (1, 17.0, p_star), (1, 18.0, p_m)]
             .into_iter()
-            .map(|(truth, mag_b, probabilities)| Classified { truth, mag_b, snr: None, plate_limit: 17.8, probabilities, measured_headroom: None })
+            .map(|(truth, mag_b, probabilities)| Classified { truth, mag_b, snr: None, plate_limit: 17.8, probabilities, measured_headroom: None, ..Default::default() })
             .collect();
         let report = class_report(&rows, 17.5, 0.8).unwrap();
         assert_eq!(report.confusion[0][0], 3);

@@ -1,5 +1,7 @@
-//! The pipeline from plate scans (and DFBS ASCII spectra) to catalogue rows. So far: the DFBS
-//! wavelength scale and the reader of the DFBS ASCII spectrum format.
+//! The pipeline from plate scans (and DFBS ASCII spectra) to catalogue rows: detection,
+//! extraction on the DFBS wavelength scale, photometric calibration, classification (class,
+//! subclass, anomaly score), and the catalogue writer; `evaluate` compares a catalogue with the
+//! simulator's truth.
 
 pub mod catalogue;
 pub mod classify;
@@ -17,3 +19,4 @@ pub mod photometry;
 pub mod plate;
 pub mod priors;
 pub mod recalibrate;
+pub mod subclass;
