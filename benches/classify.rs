@@ -1,5 +1,6 @@
 //! Inference speed of the classify stage: the committed CNN, anomaly and subclass models on batches of
-//! cutouts, as the pipeline runs them (ONNX Runtime from the project's .venv, 2 threads).
+//! cutouts, as the pipeline runs them (ONNX Runtime from the project's .venv, 2 threads), and the
+//! subclass model alone.
 //!   cargo bench --bench classify
 
 use std::hint::black_box;
@@ -31,6 +32,20 @@ fn inference(c: &mut Criterion) {
     group.throughput(Throughput::Elements(n as u64));
     group.sample_size(10);
     group.bench_function("cnn+anomaly+subclass, 1024 cutouts in batches of 256", |b| b.iter(|| black_box(classifier.classify(&inputs).unwrap())));
+    // The subclass model runs only on the spectra labelled with a class that has subclasses
+    // (M stars and white dwarfs: a few per cent on a realistic plate, 20% on a balanced one):
+    // its cost per such spectrum, in batches of 256.
+    let mut normalised = Vec::new();
+    for flux in &fluxes {
+        dfbs_vo::pipeline::classify::normalise_flux(flux, &mut normalised);
+    }
+    group.bench_function("subclass model alone, 1024 spectra in batches of 256", |b| {
+        b.iter(|| {
+            for chunk in normalised.chunks(256 * 136) {
+                black_box(classifier.infer_subclasses(chunk).unwrap());
+            }
+        })
+    });
     group.finish();
 }
 

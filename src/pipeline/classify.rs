@@ -158,8 +158,6 @@ pub struct Inference {
     pub probabilities: Vec<[f32; 10]>,
     /// Anomaly scores, when there is an anomaly model.
     pub scores: Option<Vec<f32>>,
-    /// The subclass model's rows ([`SubclassInfo::width`] values per spectrum), when there is one.
-    pub subclasses: Option<Vec<f32>>,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ClassifyError> {
@@ -249,8 +247,7 @@ impl OnnxClassifier {
         self.subclass.as_ref().map(|(_, info)| info)
     }
 
-    /// Probabilities ([n][10]), anomaly scores and subclass probabilities of a batch of cutouts
-    /// and normalised spectra.
+    /// Probabilities ([n][10]) and anomaly scores of a batch of cutouts and normalised spectra.
     pub fn infer(&self, cutouts: &[f32], fluxes: &[f32]) -> Result<Inference, ClassifyError> {
         let n = cutouts.len() / (CUTOUT_ROWS * CUTOUT_COLUMNS);
         let inference = |e: ort::Error| ClassifyError::Inference(e.to_string());
@@ -281,42 +278,62 @@ impl OnnxClassifier {
             }
             None => None,
         };
-        let subclasses = match &self.subclass {
-            Some((session, info)) => {
-                let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
-                let mut session = session.lock().map_err(|_| ClassifyError::Inference("a subclass thread panicked".into()))?;
-                let outputs = session.run(ort::inputs!["flux" => flux]).map_err(inference)?;
-                let (_, data) = outputs["probabilities"].try_extract_tensor::<f32>().map_err(inference)?;
-                if data.len() != n * info.width() {
-                    return Err(ClassifyError::Inference(format!("{} subclass probabilities for {n} spectra of {} each", data.len(), info.width())));
-                }
-                Some(data.to_vec())
-            }
-            None => None,
-        };
-        Ok(Inference { probabilities, scores, subclasses })
+        Ok(Inference { probabilities, scores })
     }
 
-    /// The classification of one spectrum from its probabilities, anomaly score and row of
-    /// subclass probabilities. The label is kept when the top probability reaches the threshold
-    /// and the spectrum lies in the training domain (see [`normalise_flux`]); either way the
-    /// probabilities and the score are stored. A labelled spectrum whose class has subclasses
-    /// gets the most probable one.
-    pub fn classification(&self, probabilities: [f32; 10], score: Option<f32>, subclasses: Option<&[f32]>, in_domain: bool) -> Classification {
+    /// The subclass model's rows ([`SubclassInfo::width`] values each) for a batch of normalised
+    /// spectra; empty without a subclass model.
+    pub fn infer_subclasses(&self, fluxes: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        let Some((session, info)) = &self.subclass else { return Ok(Vec::new()) };
+        let n = fluxes.len() / GRID_BINS;
+        let inference = |e: ort::Error| ClassifyError::Inference(e.to_string());
+        let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
+        let mut session = session.lock().map_err(|_| ClassifyError::Inference("a subclass thread panicked".into()))?;
+        let outputs = session.run(ort::inputs!["flux" => flux]).map_err(inference)?;
+        let (_, data) = outputs["probabilities"].try_extract_tensor::<f32>().map_err(inference)?;
+        if data.len() != n * info.width() {
+            return Err(ClassifyError::Inference(format!("{} subclass probabilities for {n} spectra of {} each", data.len(), info.width())));
+        }
+        Ok(data.to_vec())
+    }
+
+    /// Gives the labelled spectra of a class with subclasses their subclass (the model runs on
+    /// those spectra only: on a realistic plate a few per cent of them).
+    fn assign_subclasses(&self, inputs: &[ClassifierInput<'_>], classes: &mut [Classification]) -> Result<(), ClassifyError> {
+        let Some(info) = self.subclass_info() else { return Ok(()) };
+        let wanted: Vec<usize> = (0..classes.len())
+            .filter(|&i| classes[i].label.as_deref().is_some_and(|label| info.groups.iter().any(|g| g.class == label)))
+            .collect();
+        let width = info.width();
+        let mut fluxes = Vec::new();
+        for chunk in wanted.chunks(self.batch) {
+            fluxes.clear();
+            for &i in chunk {
+                normalise_flux(inputs[i].flux, &mut fluxes);
+            }
+            let rows = self.infer_subclasses(&fluxes)?;
+            for (k, &i) in chunk.iter().enumerate() {
+                let class = &mut classes[i];
+                let picked = class.label.as_deref().and_then(|label| info.pick(label, &rows[k * width..(k + 1) * width]));
+                (class.subclass, class.subclass_probability) = picked.unzip();
+            }
+        }
+        Ok(())
+    }
+
+    /// The classification of one spectrum from its probabilities and anomaly score. The label is
+    /// kept when the top probability reaches the threshold and the spectrum lies in the training
+    /// domain (see [`normalise_flux`]); either way the probabilities and the score are stored.
+    /// (The subclass comes after, from the label: [`Self::assign_subclasses`].)
+    pub fn classification(&self, probabilities: [f32; 10], score: Option<f32>, in_domain: bool) -> Classification {
         let (best, top) = probabilities
             .iter()
             .enumerate()
             .fold((0, f32::NEG_INFINITY), |acc, (i, p)| if *p > acc.1 { (i, *p) } else { acc });
-        let label = (in_domain && top >= self.threshold).then(|| ObjectClass::ALL[best].label().to_string());
-        let subclass = match (&label, self.subclass_info(), subclasses) {
-            (Some(class), Some(info), Some(row)) => info.pick(class, row),
-            _ => None,
-        };
-        let (subclass, subclass_probability) = subclass.unzip();
         Classification {
-            label,
-            subclass,
-            subclass_probability,
+            label: (in_domain && top >= self.threshold).then(|| ObjectClass::ALL[best].label().to_string()),
+            subclass: None,
+            subclass_probability: None,
             probability: Some(top),
             class_probabilities: Some(probabilities),
             classifier: Some(self.info.name.clone()),
@@ -357,8 +374,6 @@ impl Classifier for OnnxClassifier {
         let mut cutouts = Vec::new();
         let mut fluxes = Vec::new();
         let mut in_domain = Vec::with_capacity(inputs.len());
-        let width = self.subclass_info().map_or(0, SubclassInfo::width);
-        let mut subclasses = Vec::with_capacity(inputs.len() * width);
         for chunk in inputs.chunks(self.batch) {
             cutouts.clear();
             fluxes.clear();
@@ -380,22 +395,19 @@ impl Classifier for OnnxClassifier {
                 Some(s) => scores.extend(s.into_iter().map(Some)),
                 None => scores.extend(std::iter::repeat_n(None, batch.probabilities.len())),
             }
-            subclasses.extend(batch.subclasses.unwrap_or_default());
             probabilities.extend(batch.probabilities);
         }
         if let Some(training) = &self.adapt_from {
             super::priors::adapt(&mut probabilities, training);
         }
-        Ok(probabilities
+        let mut classes: Vec<Classification> = probabilities
             .into_iter()
             .zip(scores)
             .zip(in_domain)
-            .enumerate()
-            .map(|(i, ((p, score), in_domain))| {
-                let row = (width > 0).then(|| subclasses.get(i * width..(i + 1) * width)).flatten();
-                self.classification(p, score, row, in_domain)
-            })
-            .collect())
+            .map(|((p, score), in_domain)| self.classification(p, score, in_domain))
+            .collect();
+        self.assign_subclasses(inputs, &mut classes).map_err(|e| e.to_string())?;
+        Ok(classes)
     }
 
     fn describe(&self) -> (String, String) {
