@@ -196,6 +196,23 @@ def expected_calibration_error(probabilities, labels, bins=15):
     return float(ece)
 
 
+def fit_temperature(logits, labels, max_iter=200):
+    """Temperature scaling (Guo et al. 2017): the T > 0 that minimises the log loss of
+    softmax(logits / T) on (validation) labels, by LBFGS on log T."""
+    logits, labels = torch.as_tensor(logits), torch.as_tensor(labels)
+    log_t = torch.zeros(1, requires_grad=True)
+    lbfgs = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter)
+
+    def closure():
+        lbfgs.zero_grad()
+        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    lbfgs.step(closure)
+    return float(log_t.exp().detach())
+
+
 def predict_logits(model, cutouts, flux, batch=1024):
     model.eval()
     out = []
@@ -305,20 +322,9 @@ def main():
     model = evaluated
     model.load_state_dict(best[1])
 
-    # Temperature scaling (Guo et al. 2017) on the validation plates.
+    # Temperature scaling on the validation plates.
     logits = predict_logits(model, validation[0], validation[1])
-    labels = torch.from_numpy(validation[2])
-    log_t = torch.zeros(1, requires_grad=True)
-    lbfgs = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
-
-    def closure():
-        lbfgs.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), labels)
-        loss.backward()
-        return loss
-
-    lbfgs.step(closure)
-    temperature = float(log_t.exp())
+    temperature = fit_temperature(logits, validation[2])
     before = expected_calibration_error(F.softmax(logits, 1).numpy(), validation[2])
     after = expected_calibration_error(F.softmax(logits / temperature, 1).numpy(), validation[2])
     print(f"temperature {temperature:.3f}: validation ECE {before:.4f} -> {after:.4f}")

@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from train import MAX_NORMALISED_FLUX, flux_extraction, normalise_flux
+from train import MAX_NORMALISED_FLUX, fit_temperature, flux_extraction, normalise_flux
 
 # The candidate groups: class -> subclass labels (a truth subclass belongs to the label that
 # equals it or is its longest prefix: DA for the simulator's DA3.5, F for F5), ordered or not.
@@ -125,21 +125,6 @@ def predict(model, flux, batch=4096):
     return [torch.cat([o[g] for o in outs]).numpy() for g in range(len(CANDIDATES))]
 
 
-def fit_temperature(logits, labels):
-    t = torch.zeros(1, requires_grad=True)
-    x, y = torch.from_numpy(logits), torch.from_numpy(labels)
-    optimiser = torch.optim.LBFGS([t], lr=0.1, max_iter=100)
-
-    def closure():
-        optimiser.zero_grad()
-        loss = F.cross_entropy(x / t.exp(), y)
-        loss.backward()
-        return loss
-
-    optimiser.step(closure)
-    return float(t.exp())
-
-
 def group_report(logits, group, sub, mags, temperatures):
     """Per candidate class, on the validation spectra at B <= BRIGHT and at every magnitude:
     accuracy, each subclass's recall, within-one for ordered groups, and whether it holds up."""
@@ -223,7 +208,7 @@ def main():
                 break
     model.load_state_dict(best_state)
     logits = predict(model, v_flux)
-    temperatures = [fit_temperature(logits[g][v_group == g], v_sub[v_group == g]) if (v_group == g).any() else 1.0
+    temperatures = [fit_temperature(logits[g][v_group == g], v_sub[v_group == g], max_iter=100) if (v_group == g).any() else 1.0
                     for g in range(len(CANDIDATES))]
     report = group_report(logits, v_group, v_sub, v_mags, temperatures)
     for entry in report:
