@@ -1,6 +1,7 @@
 # dfbs-vo container: multi-stage build. The runtime image holds the binary, its metadata and
-# migrations, the PostgreSQL client libraries, CFITSIO and the ONNX Runtime library (from the
-# onnxruntime wheel, as on a developer machine). With DATABASE_URL it uses that server (see
+# migrations, the classifier, anomaly and subclass models (models/, with their card), the
+# PostgreSQL client libraries, CFITSIO and the ONNX Runtime library (from the onnxruntime
+# wheel, as on a developer machine; the version scripts/requirements.txt pins). With DATABASE_URL it uses that server (see
 # compose.yaml); without, it runs its own private cluster under /var/lib/dfbs-vo.
 FROM rust:1-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libcfitsio-dev pkg-config \
@@ -25,6 +26,7 @@ COPY --from=build /src/target/release/dfbs-vo /usr/local/bin/dfbs-vo
 COPY config /opt/dfbs-vo/config
 COPY tap /opt/dfbs-vo/tap
 COPY schema /opt/dfbs-vo/schema
+COPY models /opt/dfbs-vo/models
 USER dfbs
 WORKDIR /opt/dfbs-vo
 ENV DFBS_HOME=/opt/dfbs-vo \
