@@ -91,21 +91,23 @@ class Classifier(nn.Module):
     per row, so the wavelength of a feature is not pooled away) and the 1D spectrum, which
     carries the finer wavelength detail (34 positions of 4 bins, 64 channels)."""
 
-    def __init__(self, classes=len(CLASSES)):
+    def __init__(self, classes=len(CLASSES), image_channels=(8, 16, 32, 32), spectrum_channels=(32, 64, 64)):
         super().__init__()
+        c1, c2, c3, c4 = image_channels
+        s1, s2, s3 = spectrum_channels
         self.image = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),      # 72 x 12
-            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),    # 36 x 6
-            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),   # 18 x 3
-            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(1, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),     # 72 x 12
+            nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),    # 36 x 6
+            nn.Conv2d(c2, c3, 3, padding=1), nn.BatchNorm2d(c3), nn.ReLU(), nn.MaxPool2d(2),    # 18 x 3
+            nn.Conv2d(c3, c4, 3, padding=1), nn.BatchNorm2d(c4), nn.ReLU(),
         )
         self.spectrum = nn.Sequential(
-            nn.Conv1d(1, 32, 5, padding=2), nn.BatchNorm1d(32), nn.ReLU(), nn.MaxPool1d(2),     # 68
-            nn.Conv1d(32, 64, 5, padding=2), nn.BatchNorm1d(64), nn.ReLU(), nn.MaxPool1d(2),    # 34
-            nn.Conv1d(64, 64, 3, padding=1), nn.BatchNorm1d(64), nn.ReLU(),
+            nn.Conv1d(1, s1, 5, padding=2), nn.BatchNorm1d(s1), nn.ReLU(), nn.MaxPool1d(2),     # 68
+            nn.Conv1d(s1, s2, 5, padding=2), nn.BatchNorm1d(s2), nn.ReLU(), nn.MaxPool1d(2),    # 34
+            nn.Conv1d(s2, s3, 3, padding=1), nn.BatchNorm1d(s3), nn.ReLU(),
         )
         self.head = nn.Sequential(
-            nn.Linear(32 * 18 + 64 * 34, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, classes)
+            nn.Linear(c4 * 18 + s3 * 34, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, classes)
         )
 
     def forward(self, cutout, flux):
@@ -239,6 +241,8 @@ def main():
     parser.add_argument("--label-smoothing", type=float, default=0.0, help="training loss only; validation and calibration use the plain loss")
     parser.add_argument("--ema-epochs", type=float, default=0.0,
                         help="keep an exponential moving average of the weights over about this many epochs (decay 1 - 1/(epochs x batches per epoch) per batch), and validate and export it (0: off)")
+    parser.add_argument("--image-channels", default="8,16,32,32", help="channels of the four 2D convolutions (trials)")
+    parser.add_argument("--spectrum-channels", default="32,64,64", help="channels of the three 1D convolutions (trials)")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -263,7 +267,8 @@ def main():
     # Class imbalance: weights inverse to the class frequency (normalised to mean 1).
     weights = torch.tensor(counts.sum() / np.maximum(counts, 1) / len(CLASSES), dtype=torch.float32)
 
-    model = Classifier()
+    channels = lambda text: tuple(int(c) for c in text.split(","))
+    model = Classifier(image_channels=channels(args.image_channels), spectrum_channels=channels(args.spectrum_channels))
     optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     steps_per_epoch = (len(train[2]) + 127) // 128
     if args.schedule == "cosine":
