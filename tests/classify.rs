@@ -78,6 +78,12 @@ fn ingest_classifies_and_classify_reclassifies() {
     assert!(pairs.split(',').all(|p| allowed.iter().any(|a| a == p)), "{pairs} not all in {allowed:?}");
     let recorded = query(&data, "SELECT ingest_params->'classifier'->'subclass_model'->>'version' FROM dfbs.plates WHERE plateid = 'fbs7700'");
     assert_eq!(recorded, subclass_model["version"].as_str().unwrap());
+    // And the anomaly model's name and version, so that scores of plates ingested under
+    // different anomaly models can be told apart.
+    let anomaly_model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed.join("dfbs-anomaly.json")).unwrap()).unwrap();
+    let recorded = query(&data, "SELECT (ingest_params->'classifier'->'anomaly_model')::text FROM dfbs.plates WHERE plateid = 'fbs7700'");
+    let recorded: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    assert_eq!(recorded, serde_json::json!({ "name": anomaly_model["name"], "version": anomaly_model["version"] }));
     // The probabilities were adapted to the plate's own class mix (pipeline::priors), which the
     // provenance records: a balanced plate, so no class holds most of it.
     let adapted = query(
@@ -115,9 +121,7 @@ fn ingest_classifies_and_classify_reclassifies() {
     // which extracts optimally.
     let models = dir.path().join("models-box");
     std::fs::create_dir(&models).unwrap();
-    for file in ["dfbs-classifier.onnx", "dfbs-anomaly.onnx"] {
-        std::fs::copy(committed.join(file), models.join(file)).unwrap();
-    }
+    std::fs::copy(committed.join("dfbs-classifier.onnx"), models.join("dfbs-classifier.onnx")).unwrap();
     let mut description: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(committed.join("dfbs-classifier.json")).unwrap()).unwrap();
     description.as_object_mut().unwrap().remove("flux_extraction");
@@ -137,6 +141,24 @@ fn ingest_classifies_and_classify_reclassifies() {
     let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && text.contains("dfbs-subclass.json") && text.contains("train_subclass.py"), "{text}");
+    // An anomaly model without its description is refused (the provenance could not say which
+    // model scored the plate), and so is one trained on spectra extracted otherwise.
+    let models = dir.path().join("models-anomaly");
+    std::fs::create_dir(&models).unwrap();
+    for file in ["dfbs-classifier.onnx", "dfbs-classifier.json", "dfbs-anomaly.onnx"] {
+        std::fs::copy(committed.join(file), models.join(file)).unwrap();
+    }
+    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && text.contains("dfbs-anomaly.json") && text.contains("train_anomaly.py"), "{text}");
+    let mut box_anomaly = anomaly_model.clone();
+    box_anomaly["flux_extraction"] = "box".into();
+    std::fs::write(models.join("dfbs-anomaly.json"), box_anomaly.to_string()).unwrap();
+    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && text.contains("box weights") && text.contains("train_anomaly.py"), "{text}");
+    // The catalogue still holds the plate as it was ingested before these refusals.
+    assert_eq!(query(&data, snapshot), reclassified);
     run(dfbs_vo(&data).args(["db", "stop"]).output());
 }
 

@@ -44,7 +44,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from train import CROP_ROWS, CUTOUT_COLUMNS, CUTOUT_ROWS, WINDOW_COLUMNS, WINDOW_ROWS, load
+from train import CROP_ROWS, CUTOUT_COLUMNS, CUTOUT_ROWS, WINDOW_COLUMNS, WINDOW_ROWS, flux_extraction, load
 
 FLOOR = 0.03
 
@@ -180,7 +180,7 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--plates", type=int, default=20,
                         help="train on the first PLATES training plates (fbs1001 on); the autoencoder of 20 ranked the development plates' anomalies as well as one of 80")
-    parser.add_argument("--version", default="3.0.0")
+    parser.add_argument("--version", default="3.1.0")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -231,6 +231,13 @@ def main():
     }
     with open(os.path.join(args.out, "anomaly-report.json"), "w") as f:
         json.dump(report, f, indent=1)
+    # What the Rust classify stage reads beside the model: name and version (each plate's
+    # provenance records them) and how the training spectra were extracted (it must be the
+    # classifier's).
+    with open(os.path.join(args.out, "dfbs-anomaly.json"), "w") as f:
+        json.dump({"name": "dfbs-anomaly", "version": args.version, "flux_extraction": flux_extraction(args.data),
+                   "inputs": {"cutout": [None, 1, 160, 50], "flux": [None, 136]}, "outputs": {"score": [None]},
+                   "trained": report["date"]}, f, indent=1)
     print("wrote", path)
 
 

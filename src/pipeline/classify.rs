@@ -66,6 +66,18 @@ impl ModelInfo {
     }
 }
 
+/// The anomaly model's description (models/dfbs-anomaly.json, written by
+/// training/train_anomaly.py beside the model): what each plate's provenance records, so that
+/// anomaly scores of plates ingested under different models can be told apart.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct AnomalyInfo {
+    pub name: String,
+    pub version: String,
+    /// How the training spectra were extracted (as [`ModelInfo`]): the autoencoder's residuals
+    /// are in units of each spectrum's noise, which the extraction sets.
+    pub flux_extraction: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
     #[error(
@@ -116,7 +128,7 @@ fn load_runtime(path: &Path) -> Result<&'static ort::environment::Environment, C
 /// The CNN classifier and (optionally) the anomaly and subclass models.
 pub struct OnnxClassifier {
     classifier: Mutex<Session>,
-    anomaly: Option<Mutex<Session>>,
+    anomaly: Option<(Mutex<Session>, AnomalyInfo)>,
     subclass: Option<(Mutex<Session>, SubclassInfo)>,
     info: ModelInfo,
     threshold: f32,
@@ -177,6 +189,41 @@ fn check_names(session: &Session, path: &Path, inputs: &[&str], output: &str, re
     Ok(())
 }
 
+/// The anomaly model of `model_dir` (`dfbs-anomaly.onnx` + `.json`), when there is one; its
+/// training spectra must have been extracted as the classifier's.
+fn load_anomaly(
+    environment: &ort::environment::Environment,
+    model_dir: &Path,
+    threads: usize,
+    classifier: &ModelInfo,
+) -> Result<Option<(Mutex<Session>, AnomalyInfo)>, ClassifyError> {
+    let path = model_dir.join("dfbs-anomaly.onnx");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let info_path = model_dir.join("dfbs-anomaly.json");
+    if !info_path.is_file() {
+        let why = "missing: the anomaly model's description (name, version and extraction, which each plate's provenance records); \
+                   training/train_anomaly.py writes it beside dfbs-anomaly.onnx";
+        return Err(ClassifyError::Model(info_path, why.into()));
+    }
+    let info: AnomalyInfo = read_json(&info_path)?;
+    if info.flux_extraction != classifier.flux_extraction {
+        let why = format!(
+            "trained on spectra extracted with {} weights, the classifier on {} weights: retrain it with training/train_anomaly.py on the classifier's data set",
+            info.flux_extraction, classifier.flux_extraction
+        );
+        return Err(ClassifyError::Model(info_path, why));
+    }
+    let session = session(environment, &path, threads)?;
+    // The contract (models/README.md): the classifier's two inputs, the cutout and the
+    // normalised spectrum. The score counts a bin's unexplained emission only where the
+    // cutout shows it with the trace's own profile (2.0.0 took `flux` alone and ranked
+    // dust grains on faint spectra first; 1.0.0 took the cutout alone and ranked noise).
+    check_names(&session, &path, &["cutout", "flux"], "score", "training/train_anomaly.py")?;
+    Ok(Some((Mutex::new(session), info)))
+}
+
 /// The subclass model of `model_dir` (`dfbs-subclass.onnx` + `.json`), when there is one; its
 /// training spectra must have been extracted as the classifier's.
 fn load_subclass(
@@ -205,8 +252,8 @@ fn load_subclass(
 }
 
 impl OnnxClassifier {
-    /// Loads `dfbs-classifier.onnx` (+ `.json`) and, when present, `dfbs-anomaly.onnx` and
-    /// `dfbs-subclass.onnx` (+ `.json`) from `model_dir`.
+    /// Loads `dfbs-classifier.onnx` (+ `.json`) and, when present, `dfbs-anomaly.onnx` (+ `.json`)
+    /// and `dfbs-subclass.onnx` (+ `.json`) from `model_dir`.
     pub fn load(runtime: &Path, model_dir: &Path, options: ClassifyOptions) -> Result<OnnxClassifier, ClassifyError> {
         let ClassifyOptions { threshold, threads, batch, adapt_priors } = options;
         let environment = load_runtime(runtime)?;
@@ -221,18 +268,7 @@ impl OnnxClassifier {
         }
         let training_prior = info.prior().map_err(|why| ClassifyError::Model(info_path.clone(), why))?;
         let classifier = session(environment, &model_dir.join("dfbs-classifier.onnx"), threads)?;
-        let anomaly_path = model_dir.join("dfbs-anomaly.onnx");
-        let anomaly = if anomaly_path.is_file() {
-            let session = session(environment, &anomaly_path, threads)?;
-            // The contract (models/README.md): the classifier's two inputs, the cutout and the
-            // normalised spectrum. The score counts a bin's unexplained emission only where the
-            // cutout shows it with the trace's own profile (2.0.0 took `flux` alone and ranked
-            // dust grains on faint spectra first; 1.0.0 took the cutout alone and ranked noise).
-            check_names(&session, &anomaly_path, &["cutout", "flux"], "score", "training/train_anomaly.py")?;
-            Some(Mutex::new(session))
-        } else {
-            None
-        };
+        let anomaly = load_anomaly(environment, model_dir, threads, &info)?;
         let subclass = load_subclass(environment, model_dir, threads, &info)?;
         let adapt_from = adapt_priors.then_some(training_prior);
         Ok(OnnxClassifier { classifier: Mutex::new(classifier), anomaly, subclass, info, threshold, batch: batch.max(1), adapt_from })
@@ -265,7 +301,7 @@ impl OnnxClassifier {
             data.chunks(10).map(|c| c.try_into().expect("chunks of 10")).collect::<Vec<[f32; 10]>>()
         };
         let scores = match &self.anomaly {
-            Some(anomaly) => {
+            Some((anomaly, _)) => {
                 let cutout = TensorRef::from_array_view((shape, cutouts)).map_err(inference)?;
                 let flux = TensorRef::from_array_view(([n, GRID_BINS], fluxes)).map_err(inference)?;
                 let mut session = anomaly.lock().map_err(|_| ClassifyError::Inference("an anomaly thread panicked".into()))?;
@@ -423,6 +459,9 @@ impl Classifier for OnnxClassifier {
             "version": self.info.version,
             "adapt_priors": self.adapt_from.is_some() && super::priors::can_adapt(classes.len()),
         });
+        if let Some((_, info)) = &self.anomaly {
+            value["anomaly_model"] = serde_json::json!({ "name": info.name, "version": info.version });
+        }
         if let Some(info) = self.subclass_info() {
             value["subclass_model"] = info.provenance();
         }
