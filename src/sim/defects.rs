@@ -71,7 +71,7 @@ impl Defect {
 /// Draws the defects of a plate: per full plate (92 megapixels) about 250 dust grains, 12
 /// hairs and 6 scratches, in proportion to the area [inferred].
 pub fn draw_defects(plate: &PlateSpec) -> Vec<Defect> {
-    let mut rng = SimRng::from_parts(&[plate.seed, plate.index as u64, 0x4445_4645]);
+    let mut rng = SimRng::for_plate(plate.seed, plate.index, 0x4445_4645);
     let area = plate.width as f64 * plate.height as f64 / 92.2e6;
     let poisson_like = |mean: f64, rng: &mut SimRng| -> usize {
         (mean + mean.sqrt() * rng.normal()).round().max(0.0) as usize

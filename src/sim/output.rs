@@ -225,7 +225,7 @@ pub fn write_defects(path: &Path, plate: &PlateSpec, defects: &[Defect]) -> std:
 /// It lists objects whatever their trace looks like on the plate (faint, blended, clipped), so
 /// that the completeness on the plate can be measured from it.
 pub fn write_reference(path: &Path, plate: &PlateSpec, objects: &[SimObject]) -> std::io::Result<()> {
-    let mut rng = super::random::SimRng::from_parts(&[plate.seed, plate.index as u64, 0x5245_4643]);
+    let mut rng = super::random::SimRng::for_plate(plate.seed, plate.index, 0x5245_4643);
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(file, "ra,dec,mag_b,mag_r")?;
     for object in objects {

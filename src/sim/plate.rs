@@ -96,7 +96,7 @@ impl PlateSpec {
     /// Draws plate `index` of a run. Every property comes from its own stream, so the plate
     /// does not change when another option changes the number of objects.
     pub fn draw(options: &SimulateOptions, index: usize) -> PlateSpec {
-        let mut rng = SimRng::from_parts(&[options.seed, index as u64, 0x504c_4154]);
+        let mut rng = SimRng::for_plate(options.seed, index, 0x504c_4154);
         let (width, height) = options.size;
         let (ra0, dec0) = match options.field {
             Some(field) => field,

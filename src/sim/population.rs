@@ -223,12 +223,12 @@ pub fn trace_profile(template: &Template, emulsion: &Emulsion, row_exposure: f64
 /// Draws the objects of a plate: positions uniform over the scan, classes from the mix,
 /// magnitudes from rising counts down to 0.7 mag past the plate limit.
 pub fn draw_objects(plate: &PlateSpec, mix: Mix, density_per_deg2: f64) -> Vec<SimObject> {
-    let mut rng = SimRng::from_parts(&[plate.seed, plate.index as u64, 0x4f42_4a53]);
+    let mut rng = SimRng::for_plate(plate.seed, plate.index, 0x4f42_4a53);
     let count = (density_per_deg2 * plate.area_deg2()).round() as usize;
     let weights = class_weights(mix);
     let mut objects = Vec::with_capacity(count);
     for number in 1..=count as u32 {
-        // Each object's own stream: hash_parts, not from_parts, whose seeds repeat across plates.
+        // Each object's own stream: hash_parts, not derive_seed, whose seeds repeat across plates.
         let mut object_rng = SimRng::new(hash_parts(&[plate.seed, plate.index as u64, number as u64]));
         let class = ObjectClass::ALL[object_rng.weighted(&weights)];
         let template = Template::draw(class, &mut object_rng);
@@ -252,7 +252,7 @@ pub fn draw_objects(plate: &PlateSpec, mix: Mix, density_per_deg2: f64) -> Vec<S
 /// from their own random stream, so the other objects do not change.
 pub fn inject_anomalies(plate: &PlateSpec, objects: &mut Vec<SimObject>, count: usize) {
     use super::templates::model::{ContinuumComponent, ContinuumShape, EmissionLine, SpectralModel};
-    let mut rng = SimRng::from_parts(&[plate.seed, plate.index as u64, 0x414e_4f4d]);
+    let mut rng = SimRng::for_plate(plate.seed, plate.index, 0x414e_4f4d);
     let first = objects.len() as u32 + 1;
     for number in first..first + count as u32 {
         let mut template = Template::draw(ObjectClass::NormalStar, &mut rng);

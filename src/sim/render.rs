@@ -16,7 +16,7 @@
 use super::defects::{Defect, DefectKind};
 use super::plate::PlateSpec;
 use super::population::{erf, sky_exposure, SimObject, D_SAT, GRAIN};
-use super::random::{derive_seed, pixel_noise};
+use super::random::{pixel_noise, plate_stream};
 
 /// Largest value of a 14-bit scan (DFBS.md: 0 dark to 16383 clear).
 pub const SCAN_MAX: f64 = 16383.0;
@@ -48,7 +48,7 @@ impl<'a> PlateScene<'a> {
             defects,
             by_row,
             longest_span,
-            noise_stream: derive_seed(&[plate.seed, plate.index as u64, 0x4e4f_4953]),
+            noise_stream: plate_stream(plate.seed, plate.index as u64, 0x4e4f_4953),
             corner_leg: 0.012 * plate.width.min(plate.height) as f64,
         }
     }
