@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Output;
 
 use common::*;
@@ -117,46 +118,47 @@ fn ingest_classifies_and_classify_reclassifies() {
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && text.contains("extracted with box weights") && text.contains("re-ingest"), "{text}");
     assert_eq!(query(&data, snapshot), reclassified);
+    // Model directories that ingest must refuse: `models_with(name, files)` copies the committed
+    // files, `refused(models)` runs the ingest with them and returns its error output.
+    let models_with = |name: &str, files: &[&str]| {
+        let models = dir.path().join(name);
+        std::fs::create_dir(&models).unwrap();
+        for file in files {
+            std::fs::copy(committed.join(file), models.join(file)).unwrap();
+        }
+        models
+    };
+    let refused = |models: &Path| {
+        let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
+        assert!(!output.status.success(), "ingest with {} succeeded", models.display());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
     // A model trained on box sums (no flux_extraction in its description) is refused at ingest,
     // which extracts optimally.
-    let models = dir.path().join("models-box");
-    std::fs::create_dir(&models).unwrap();
-    std::fs::copy(committed.join("dfbs-classifier.onnx"), models.join("dfbs-classifier.onnx")).unwrap();
+    let models = models_with("models-box", &["dfbs-classifier.onnx"]);
     let mut description: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(committed.join("dfbs-classifier.json")).unwrap()).unwrap();
     description.as_object_mut().unwrap().remove("flux_extraction");
     std::fs::write(models.join("dfbs-classifier.json"), description.to_string()).unwrap();
-    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
-    let text = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success() && text.contains("trained on spectra extracted with box weights"), "{text}");
+    let text = refused(&models);
+    assert!(text.contains("trained on spectra extracted with box weights"), "{text}");
     // Likewise a subclass model whose spectra were extracted otherwise than the classifier's.
-    let models = dir.path().join("models-subclass");
-    std::fs::create_dir(&models).unwrap();
-    for file in ["dfbs-classifier.onnx", "dfbs-classifier.json", "dfbs-subclass.onnx"] {
-        std::fs::copy(committed.join(file), models.join(file)).unwrap();
-    }
+    let models = models_with("models-subclass", &["dfbs-classifier.onnx", "dfbs-classifier.json", "dfbs-subclass.onnx"]);
     let mut box_subclass = subclass_model.clone();
     box_subclass["flux_extraction"] = "box".into();
     std::fs::write(models.join("dfbs-subclass.json"), box_subclass.to_string()).unwrap();
-    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
-    let text = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success() && text.contains("dfbs-subclass.json") && text.contains("train_subclass.py"), "{text}");
+    let text = refused(&models);
+    assert!(text.contains("dfbs-subclass.json") && text.contains("train_subclass.py"), "{text}");
     // An anomaly model without its description is refused (the provenance could not say which
     // model scored the plate), and so is one trained on spectra extracted otherwise.
-    let models = dir.path().join("models-anomaly");
-    std::fs::create_dir(&models).unwrap();
-    for file in ["dfbs-classifier.onnx", "dfbs-classifier.json", "dfbs-anomaly.onnx"] {
-        std::fs::copy(committed.join(file), models.join(file)).unwrap();
-    }
-    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
-    let text = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success() && text.contains("dfbs-anomaly.json") && text.contains("train_anomaly.py"), "{text}");
+    let models = models_with("models-anomaly", &["dfbs-classifier.onnx", "dfbs-classifier.json", "dfbs-anomaly.onnx"]);
+    let text = refused(&models);
+    assert!(text.contains("dfbs-anomaly.json") && text.contains("train_anomaly.py"), "{text}");
     let mut box_anomaly = anomaly_model.clone();
     box_anomaly["flux_extraction"] = "box".into();
     std::fs::write(models.join("dfbs-anomaly.json"), box_anomaly.to_string()).unwrap();
-    let output = dfbs_vo(&data).env("DFBS__CLASSIFY__MODEL_DIR", &models).arg("ingest").arg(&scan).arg("--replace").output().unwrap();
-    let text = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success() && text.contains("box weights") && text.contains("train_anomaly.py"), "{text}");
+    let text = refused(&models);
+    assert!(text.contains("box weights") && text.contains("train_anomaly.py"), "{text}");
     // The catalogue still holds the plate as it was ingested before these refusals.
     assert_eq!(query(&data, snapshot), reclassified);
     run(dfbs_vo(&data).args(["db", "stop"]).output());

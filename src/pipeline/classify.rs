@@ -189,65 +189,81 @@ fn check_names(session: &Session, path: &Path, inputs: &[&str], output: &str, re
     Ok(())
 }
 
-/// The anomaly model of `model_dir` (`dfbs-anomaly.onnx` + `.json`), when there is one; its
-/// training spectra must have been extracted as the classifier's.
+/// An optional model beside the classifier: `NAME.onnx` with its description `NAME.json`.
+trait Companion: serde::de::DeserializeOwned {
+    /// How its training spectra were extracted; it must be the classifier's.
+    fn flux_extraction(&self) -> &str;
+}
+
+impl Companion for AnomalyInfo {
+    fn flux_extraction(&self) -> &str {
+        &self.flux_extraction
+    }
+}
+
+impl Companion for SubclassInfo {
+    fn flux_extraction(&self) -> &str {
+        &self.flux_extraction
+    }
+}
+
+/// The companion model `name` of `model_dir` (None when its ONNX file is absent) and its
+/// description, which must be there, and whose training spectra must have been extracted as
+/// the classifier's; `trainer` is the script that writes both.
+fn companion<T: Companion>(model_dir: &Path, name: &str, trainer: &str, classifier: &ModelInfo) -> Result<Option<(PathBuf, T)>, ClassifyError> {
+    let path = model_dir.join(format!("{name}.onnx"));
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let info_path = model_dir.join(format!("{name}.json"));
+    if !info_path.is_file() {
+        let why = format!(
+            "missing: the description of {name}.onnx (name, version and extraction, which each plate's provenance records); {trainer} writes it beside the model"
+        );
+        return Err(ClassifyError::Model(info_path, why));
+    }
+    let info: T = read_json(&info_path)?;
+    if info.flux_extraction() != classifier.flux_extraction {
+        let why = format!(
+            "trained on spectra extracted with {} weights, the classifier on {} weights: retrain it with {trainer} on the classifier's data set",
+            info.flux_extraction(),
+            classifier.flux_extraction
+        );
+        return Err(ClassifyError::Model(info_path, why));
+    }
+    Ok(Some((path, info)))
+}
+
+/// The anomaly model of `model_dir` (`dfbs-anomaly.onnx` + `.json`), when there is one.
 fn load_anomaly(
     environment: &ort::environment::Environment,
     model_dir: &Path,
     threads: usize,
     classifier: &ModelInfo,
 ) -> Result<Option<(Mutex<Session>, AnomalyInfo)>, ClassifyError> {
-    let path = model_dir.join("dfbs-anomaly.onnx");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let info_path = model_dir.join("dfbs-anomaly.json");
-    if !info_path.is_file() {
-        let why = "missing: the anomaly model's description (name, version and extraction, which each plate's provenance records); \
-                   training/train_anomaly.py writes it beside dfbs-anomaly.onnx";
-        return Err(ClassifyError::Model(info_path, why.into()));
-    }
-    let info: AnomalyInfo = read_json(&info_path)?;
-    if info.flux_extraction != classifier.flux_extraction {
-        let why = format!(
-            "trained on spectra extracted with {} weights, the classifier on {} weights: retrain it with training/train_anomaly.py on the classifier's data set",
-            info.flux_extraction, classifier.flux_extraction
-        );
-        return Err(ClassifyError::Model(info_path, why));
-    }
+    const TRAINER: &str = "training/train_anomaly.py";
+    let Some((path, info)) = companion::<AnomalyInfo>(model_dir, "dfbs-anomaly", TRAINER, classifier)? else { return Ok(None) };
     let session = session(environment, &path, threads)?;
     // The contract (models/README.md): the classifier's two inputs, the cutout and the
     // normalised spectrum. The score counts a bin's unexplained emission only where the
     // cutout shows it with the trace's own profile (2.0.0 took `flux` alone and ranked
     // dust grains on faint spectra first; 1.0.0 took the cutout alone and ranked noise).
-    check_names(&session, &path, &["cutout", "flux"], "score", "training/train_anomaly.py")?;
+    check_names(&session, &path, &["cutout", "flux"], "score", TRAINER)?;
     Ok(Some((Mutex::new(session), info)))
 }
 
-/// The subclass model of `model_dir` (`dfbs-subclass.onnx` + `.json`), when there is one; its
-/// training spectra must have been extracted as the classifier's.
+/// The subclass model of `model_dir` (`dfbs-subclass.onnx` + `.json`), when there is one.
 fn load_subclass(
     environment: &ort::environment::Environment,
     model_dir: &Path,
     threads: usize,
     classifier: &ModelInfo,
 ) -> Result<Option<(Mutex<Session>, SubclassInfo)>, ClassifyError> {
-    let path = model_dir.join("dfbs-subclass.onnx");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let info_path = model_dir.join("dfbs-subclass.json");
-    let info: SubclassInfo = read_json(&info_path)?;
-    info.check().map_err(|why| ClassifyError::Model(info_path.clone(), why))?;
-    if info.flux_extraction != classifier.flux_extraction {
-        let why = format!(
-            "trained on spectra extracted with {} weights, the classifier on {} weights: retrain it with training/train_subclass.py on the classifier's data set",
-            info.flux_extraction, classifier.flux_extraction
-        );
-        return Err(ClassifyError::Model(info_path, why));
-    }
+    const TRAINER: &str = "training/train_subclass.py";
+    let Some((path, info)) = companion::<SubclassInfo>(model_dir, "dfbs-subclass", TRAINER, classifier)? else { return Ok(None) };
+    info.check().map_err(|why| ClassifyError::Model(model_dir.join("dfbs-subclass.json"), why))?;
     let session = session(environment, &path, threads)?;
-    check_names(&session, &path, &["flux"], "probabilities", "training/train_subclass.py")?;
+    check_names(&session, &path, &["flux"], "probabilities", TRAINER)?;
     Ok(Some((Mutex::new(session), info)))
 }
 
