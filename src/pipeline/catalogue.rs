@@ -188,8 +188,12 @@ const SPECTRUM_HEAD: &str = "specid, objectid, plate, ra, dec, magb, magr, snr, 
 px_length, sp_class, lam_min, lam_max, flux";
 const SPECTRUM_TAIL: &str = "pipeline_version";
 
+fn class_column_names() -> impl Iterator<Item = &'static str> {
+    CLASS_COLUMNS.iter().map(|(name, _)| *name)
+}
+
 fn spectrum_columns() -> String {
-    let class: Vec<&str> = CLASS_COLUMNS.iter().map(|(name, _)| *name).collect();
+    let class: Vec<&str> = class_column_names().collect();
     format!("{SPECTRUM_HEAD}, {}, {SPECTRUM_TAIL}", class.join(", "))
 }
 
@@ -347,7 +351,7 @@ pub async fn update_classes(
 ) -> Result<u64, tokio_postgres::Error> {
     let transaction = client.transaction().await?;
     // The temporary table has the spectra's own column types (LIKE).
-    let names: Vec<&str> = CLASS_COLUMNS.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = class_column_names().collect();
     transaction
         .batch_execute(&format!(
             "CREATE TEMPORARY TABLE new_classes ON COMMIT DROP AS SELECT specid, {} FROM dfbs.spectra WITH NO DATA",

@@ -139,8 +139,7 @@ pub fn subclass_tables(classified: &[Classified], groups: &[Group], faintest: f6
                 format!("{} {recall} ({row})", group.subclasses[t])
             })
             .collect();
-        let _ = writeln!(out, "; recall {}
-", recalls.join(", "));
+        let _ = writeln!(out, "; recall {}\n", recalls.join(", "));
         let _ = writeln!(out, "| truth \\ predicted | {} |\n|---|{}", group.subclasses.join(" | "), "---|".repeat(n));
         for t in 0..n {
             let cells: Vec<String> = confusion[t].iter().map(usize::to_string).collect();
