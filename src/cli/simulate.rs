@@ -44,6 +44,11 @@ pub struct SimulateArgs {
     /// an odd wavelength, a kind absent from the classifier's classes (truth class `anomaly`).
     #[arg(long, default_value_t = 0)]
     anomalies: usize,
+    /// Scale the emulsion's grain noise by this factor (default 1: the survey's). For studies
+    /// only, such as the noise-free template bank of training/bayes_limit.py (0.02); the plates'
+    /// headers do not record it.
+    #[arg(long, default_value_t = 1.0)]
+    grain_scale: f64,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -92,8 +97,12 @@ pub fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         first_plate: args.first_plate,
         red_end,
         anomalies: args.anomalies,
+        grain_scale: args.grain_scale,
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
+    if !(0.0..=10.0).contains(&args.grain_scale) {
+        anyhow::bail!("--grain-scale must be between 0 and 10; got {}", args.grain_scale);
+    }
     let started = std::time::Instant::now();
     let summaries = crate::sim::simulate(&options)?;
     eprint!("{}", crate::sim::summary_table(&summaries));

@@ -60,6 +60,8 @@ pub struct SimulateOptions {
     pub red_end: RedEnd,
     /// Injected anomalies per plate (truth class `anomaly`), for testing anomaly scores.
     pub anomalies: usize,
+    /// Factor on the grain noise (1: the survey's; smaller for studies of noise-free spectra).
+    pub grain_scale: f64,
     /// Show progress bars.
     pub progress: bool,
 }
@@ -79,6 +81,7 @@ impl Default for SimulateOptions {
             first_plate: 5001,
             red_end: RedEnd::PlusY,
             anomalies: 0,
+            grain_scale: 1.0,
             progress: false,
         }
     }
@@ -143,7 +146,7 @@ pub fn simulate(options: &SimulateOptions) -> anyhow::Result<Vec<PlateSummary>> 
         }
         let defects = defects::draw_defects(&plate);
         let files = PlateFiles::in_dir(&options.out, &plate.plate_id);
-        let scene = render::PlateScene::new(&plate, &objects, &defects);
+        let scene = render::PlateScene::new(&plate, &objects, &defects).with_grain_scale(options.grain_scale);
         let mut writer = ScanWriter::create(&files.scan, &plate)
             .with_context(|| format!("cannot write {}", files.scan.display()))?;
         let bands: Vec<(usize, usize)> = (0..plate.height)

@@ -34,6 +34,8 @@ pub struct PlateScene<'a> {
     longest_span: i64,
     noise_stream: u64,
     corner_leg: f64,
+    /// σ of the grain noise at density 1 ([`GRAIN`] unless scaled for a study).
+    grain: f64,
 }
 
 impl<'a> PlateScene<'a> {
@@ -50,7 +52,14 @@ impl<'a> PlateScene<'a> {
             longest_span,
             noise_stream: plate_stream(plate.seed, plate.index as u64, 0x4e4f_4953),
             corner_leg: 0.012 * plate.width.min(plate.height) as f64,
+            grain: GRAIN,
         }
+    }
+
+    /// The same scene with its grain noise scaled by `factor`.
+    pub fn with_grain_scale(mut self, factor: f64) -> PlateScene<'a> {
+        self.grain = GRAIN * factor;
+        self
     }
 
     /// Vignetting factor at FITS pixel (x, y): 1 at the centre, 1 − vignetting at the corners.
@@ -126,7 +135,7 @@ impl<'a> PlateScene<'a> {
                     density += defect;
                 }
                 let noise = pixel_noise(self.noise_stream, c as u32, (first_row + r) as u32) as f64;
-                density += GRAIN * density.max(0.0).sqrt() * noise;
+                density += self.grain * density.max(0.0).sqrt() * noise;
                 let scan = SCAN_MAX * 10f64.powf(-density);
                 *value = scan.round().clamp(0.0, SCAN_MAX) as i16;
             }
@@ -201,5 +210,26 @@ mod tests {
         sorted.sort();
         assert!(sorted[sorted.len() / 2] > 12_000);
         assert!(sorted[sorted.len() / 100] < 11_000);
+    }
+
+    #[test]
+    fn grain_scale_scales_the_noise_and_nothing_else() {
+        let options = SimulateOptions { size: (200, 200), density: 1e-6, ..SimulateOptions::default() };
+        let plate = PlateSpec::draw(&options, 0);
+        let spread = |factor: f64| {
+            let scene = PlateScene::new(&plate, &[], &[]).with_grain_scale(factor);
+            // Second differences across a row take out the sky's slow variation.
+            let band = scene.render_band(100, 1);
+            let d: Vec<f64> = band.windows(3).map(|w| w[0] as f64 - 2.0 * w[1] as f64 + w[2] as f64).collect();
+            let mean = d.iter().sum::<f64>() / d.len() as f64;
+            ((d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / d.len() as f64).sqrt(), band)
+        };
+        let (full, survey) = spread(1.0);
+        let (low, study) = spread(0.02);
+        assert!(full > 20.0, "grain noise on the scan: {full}");
+        assert!(low < 0.05 * full, "noise scaled by 0.02: {low} against {full}");
+        // The same sky underneath: the two scans differ by the noise only.
+        let mean = |b: &[i16]| b.iter().map(|&v| v as f64).sum::<f64>() / b.len() as f64;
+        assert!((mean(&survey) - mean(&study)).abs() < 3.0 * full / (survey.len() as f64).sqrt() + 1.0);
     }
 }
