@@ -58,7 +58,7 @@ from astropy.io import fits
 from astropy.io.votable import parse_single_table
 import torch
 
-from train import CLASSES, normalise_flux
+from train import CLASSES, f1_and_recall_by_class, normalise_flux
 from score_models import probabilities
 
 BINS = 136
@@ -120,25 +120,11 @@ def class_log_likelihoods(spectra, sigmas, bank, bank_classes, chunk=500):
     return out
 
 
-def macro_f1(predicted, labels):
-    return float(np.mean(f1_by_class(predicted, labels)))
-
-
-def f1_by_class(predicted, labels):
-    scores = []
-    for c in range(len(CLASSES)):
-        tp = ((predicted == c) & (labels == c)).sum()
-        fp = ((predicted == c) & (labels != c)).sum()
-        fn = ((predicted != c) & (labels == c)).sum()
-        scores.append(2 * tp / max(2 * tp + fp + fn, 1))
-    return scores
-
-
 def report(name, predicted, labels, mags):
     bins = np.digitize(mags, MAG_EDGES, right=True)
     accuracy = [float((predicted[bins == b] == labels[bins == b]).mean()) for b in range(len(MAG_EDGES))]
-    recalls = [float((predicted[labels == c] == c).mean()) for c in range(len(CLASSES))]
-    return (f"| {name} | {macro_f1(predicted, labels):.3f} | " + " | ".join(f"{a:.3f}" for a in accuracy) + " | "
+    f1, recalls = f1_and_recall_by_class(predicted, labels)
+    return (f"| {name} | {np.mean(f1):.3f} | " + " | ".join(f"{a:.3f}" for a in accuracy) + " | "
             + " | ".join(f"{r:.2f}" for r in recalls) + " |")
 
 
@@ -234,7 +220,7 @@ def main():
         print(report(key, predicted, labels, mags))
     print("F1 by class:")
     for key, predicted in [("cnn", cnn)] + list(predictions.items()):
-        print(f"  {key}: " + ", ".join(f"{name} {f1:.3f}" for name, f1 in zip(CLASSES, f1_by_class(predicted, labels))))
+        print(f"  {key}: " + ", ".join(f"{name} {f1:.3f}" for name, f1 in zip(CLASSES, f1_and_recall_by_class(predicted, labels)[0])))
     counts = np.bincount(np.digitize(mags, MAG_EDGES, right=True), minlength=len(MAG_EDGES))
     print(f"spectra per magnitude bin: {counts.tolist()}")
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from score_models import probabilities
-from train import CLASSES, normalise_flux
+from train import CLASSES, f1_and_recall_by_class, normalise_flux
 
 
 def catalogue_colours(rows, plates_dir):
@@ -43,13 +43,7 @@ def catalogue_colours(rows, plates_dir):
 
 
 def macro_f1_and_recalls(predicted, labels, selection):
-    f1, recall = [], []
-    for c in range(len(CLASSES)):
-        tp = ((predicted == c) & (labels == c) & selection).sum()
-        fp = ((predicted == c) & (labels != c) & selection).sum()
-        fn = ((predicted != c) & (labels == c) & selection).sum()
-        f1.append(2 * tp / max(2 * tp + fp + fn, 1))
-        recall.append(tp / max(tp + fn, 1))
+    f1, recall = f1_and_recall_by_class(predicted, labels, selection)
     return float(np.mean(f1)), recall
 
 

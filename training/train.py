@@ -153,18 +153,26 @@ def augment(cutout, flux, generator):
 MAGNITUDE_EDGES = [16.0, 16.5, 17.0, 17.5, 18.0, 18.5]
 
 
+def f1_and_recall_by_class(predicted, labels, selection=None):
+    """Each class's F1 and recall among the selected rows (all rows when None)."""
+    if selection is None:
+        selection = np.ones(len(labels), dtype=bool)
+    f1, recall = [], []
+    for c in range(len(CLASSES)):
+        tp = ((predicted == c) & (labels == c) & selection).sum()
+        fp = ((predicted == c) & (labels != c) & selection).sum()
+        fn = ((predicted != c) & (labels == c) & selection).sum()
+        f1.append(float(2 * tp / max(2 * tp + fp + fn, 1)))
+        recall.append(float(tp / max(tp + fn, 1)))
+    return f1, recall
+
+
 def recall_report(probabilities, labels, mags):
     """Macro-F1 at B <= 17.5 and at all magnitudes, and each class's recall by magnitude."""
     predicted = probabilities.argmax(axis=1)
 
     def macro_f1(selection):
-        scores = []
-        for c in range(len(CLASSES)):
-            tp = ((predicted == c) & (labels == c) & selection).sum()
-            fp = ((predicted == c) & (labels != c) & selection).sum()
-            fn = ((predicted != c) & (labels == c) & selection).sum()
-            scores.append(2 * tp / max(2 * tp + fp + fn, 1))
-        return float(np.mean(scores))
+        return float(np.mean(f1_and_recall_by_class(predicted, labels, selection)[0]))
 
     bright = mags <= 17.5
     report = {"macro_f1_b17_5": macro_f1(bright), "macro_f1_all": macro_f1(np.ones_like(bright)), "recall_by_magnitude": {}}

@@ -84,6 +84,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
     };
     let red_end = RedEnd::parse(&args.red_end)
         .ok_or_else(|| anyhow::anyhow!("--red-end must be +y or -y; got {:?}", args.red_end))?;
+    if !(0.0..=10.0).contains(&args.grain_scale) {
+        anyhow::bail!("--grain-scale must be between 0 and 10; got {}", args.grain_scale);
+    }
     let options = SimulateOptions {
         out: args.out.clone(),
         plates: args.plates,
@@ -100,9 +103,6 @@ pub fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         grain_scale: args.grain_scale,
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    if !(0.0..=10.0).contains(&args.grain_scale) {
-        anyhow::bail!("--grain-scale must be between 0 and 10; got {}", args.grain_scale);
-    }
     let started = std::time::Instant::now();
     let summaries = crate::sim::simulate(&options)?;
     eprint!("{}", crate::sim::summary_table(&summaries));
