@@ -1,7 +1,8 @@
 """Score exported classifiers on a directory written by `dfbs-vo export-cutouts`, without
 ingesting anything: macro-F1 at B <= 17.5 and at all magnitudes, each class's recall by
 magnitude (train.recall_report), the same for the models' averaged probabilities when more than
-one model is given, and with --truth-dir the quasars' recall by redshift.
+one model is given, and with --truth-dir the quasars' recall by redshift; --save-average keeps
+those probabilities as a teacher for `train.py --teacher` (distillation).
 
 For quick comparisons of models (seconds per model). The figures of record come from the
 catalogue rows through `dfbs-vo evaluate` (training/evaluate.sh), which adds each plate's prior
@@ -34,6 +35,16 @@ def probabilities(model, cutouts, flux, batch=2048):
     return np.concatenate(out)
 
 
+def read_export(directory):
+    """What `dfbs-vo export-cutouts` wrote: the cutouts (memory-mapped), the normalised flux as
+    the classify stage gives it to the model, and the rows of labels.csv."""
+    cutouts = np.load(os.path.join(directory, "cutouts.npy"), mmap_mode="r")
+    flux = normalise_flux(np.load(os.path.join(directory, "flux.npy")))
+    with open(os.path.join(directory, "labels.csv")) as f:
+        rows = list(csv.DictReader(f))
+    return cutouts, flux, rows
+
+
 def redshifts(rows, truth_dir):
     by_id = {}
     for plate in sorted({r["plate"] for r in rows}):
@@ -61,11 +72,11 @@ def main():
     parser.add_argument("data", help="export-cutouts output: cutouts.npy, flux.npy, labels.csv")
     parser.add_argument("models", nargs="+", help="classifier ONNX files (inputs cutout and flux)")
     parser.add_argument("--truth-dir", help="holds PLATE.truth.csv (the simulator's), for the quasars by redshift")
+    parser.add_argument("--save-average", metavar="FILE.npy",
+                        help="write the probabilities (the models' average when several) in the order of labels.csv: "
+                             "the teacher for train.py --teacher")
     args = parser.parse_args()
-    cutouts = np.load(os.path.join(args.data, "cutouts.npy"), mmap_mode="r")
-    flux = normalise_flux(np.load(os.path.join(args.data, "flux.npy")))
-    with open(os.path.join(args.data, "labels.csv")) as f:
-        rows = list(csv.DictReader(f))
+    cutouts, flux, rows = read_export(args.data)
     # Injected anomalies (class "anomaly") belong to no class the classifier knows: left out.
     known = np.array([r["class"] in CLASSES for r in rows])
     if not known.all():
@@ -80,6 +91,11 @@ def main():
     if len(scored) > 1:
         scored.append(("average of the models", np.mean([p for _, p in scored], axis=0)))
     print(f"{len(rows)} cutouts from {len({r['plate'] for r in rows})} plates")
+    if args.save_average:
+        if not known.all():
+            raise SystemExit("--save-average needs every cutout to be of a known class (they align with labels.csv)")
+        np.save(args.save_average, scored[-1][1].astype(np.float32))
+        print("wrote", args.save_average)
     for name, p in scored:
         report = recall_report(p, labels, mags)
         print(f"\n{name}: macro-F1 B <= 17.5 {report['macro_f1_b17_5']:.4f}, all {report['macro_f1_all']:.4f}")

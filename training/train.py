@@ -223,6 +223,14 @@ def fit_temperature(logits, labels, max_iter=200):
     return float(log_t.exp().detach())
 
 
+def soft_cross_entropy(logits, targets, sample_weights):
+    """Cross-entropy against soft targets (distillation; Hinton, Vinyals & Dean 2015, at
+    temperature 1 since the teacher's probabilities are calibrated), each example weighted by its
+    label's class weight and normalised by their sum, as F.cross_entropy does with hard labels."""
+    per_example = -(targets * F.log_softmax(logits, dim=1)).sum(dim=1)
+    return (sample_weights * per_example).sum() / sample_weights.sum()
+
+
 def predict_logits(model, cutouts, flux, batch=1024):
     model.eval()
     out = []
@@ -251,12 +259,24 @@ def main():
                         help="keep an exponential moving average of the weights over about this many epochs (decay 1 - 1/(epochs x batches per epoch) per batch), and validate and export it (0: off)")
     parser.add_argument("--image-channels", default="8,16,32,32", help="channels of the four 2D convolutions (trials)")
     parser.add_argument("--spectrum-channels", default="32,64,64", help="channels of the three 1D convolutions (trials)")
+    parser.add_argument("--teacher", help="distillation: a .npy of teacher probabilities [N, 10] for the training set, in the order of "
+                        "train/labels.csv (score_models.py --save-average); they answer to the uniform class prior, as this "
+                        "model's do")
+    parser.add_argument("--teacher-weight", type=float, default=0.7,
+                        help="with --teacher, the training loss is (1 - w) x the labels' cross-entropy + w x the teacher's")
     args = parser.parse_args()
+    if args.teacher and not 0 <= args.teacher_weight <= 1:
+        parser.error("--teacher-weight must lie in [0, 1]")
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(args.seed)
     train = load(os.path.join(args.data, "train"))
     validation = load(os.path.join(args.data, "validation"))
+    if args.teacher:
+        teacher = np.load(args.teacher).astype(np.float32)
+        if teacher.shape != (len(train[2]), len(CLASSES)):
+            raise SystemExit(f"{args.teacher}: shape {teacher.shape}, the training set needs ({len(train[2])}, {len(CLASSES)})")
+        train = train + (teacher,)  # filtered with the rest below
     if args.train_plates:
         keep = np.isin(train[3], sorted(set(train[3].tolist()))[:args.train_plates])
         train = tuple(part[keep] for part in train)
@@ -298,6 +318,7 @@ def main():
     evaluated = averaged.module if averaged is not None else model
     best = (float("inf"), None, 0)
     cut_t, flux_t, lab_t = torch.from_numpy(train[0]).unsqueeze(1), torch.from_numpy(train[1]), torch.from_numpy(train[2])
+    teacher_t = torch.from_numpy(train[5]) if args.teacher else None
     history = []
     training_started = time.time()
     for epoch in range(args.epochs):
@@ -308,7 +329,11 @@ def main():
         for i in range(0, len(order), 128):
             index = order[i:i + 128]
             cutout, flux = augment(cut_t[index], flux_t[index], generator)
-            loss = F.cross_entropy(model(cutout, flux), lab_t[index], weight=weights, label_smoothing=args.label_smoothing)
+            logits = model(cutout, flux)
+            loss = F.cross_entropy(logits, lab_t[index], weight=weights, label_smoothing=args.label_smoothing)
+            if teacher_t is not None:
+                loss = (1 - args.teacher_weight) * loss + args.teacher_weight * soft_cross_entropy(
+                    logits, teacher_t[index], weights[lab_t[index]])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -356,6 +381,8 @@ def main():
         "seed": args.seed,
         "schedule": args.schedule,
         "ema_epochs": args.ema_epochs,
+        "teacher": os.path.basename(args.teacher) if args.teacher else None,
+        "teacher_weight": args.teacher_weight if args.teacher else None,
         "classes": CLASSES,
         "temperature": temperature,
         "validation_ece_before": before,
