@@ -54,9 +54,16 @@ fn ingest_classifies_and_classify_reclassifies() {
     assert!(fields[5].parse::<usize>().unwrap() >= 5, "a balanced plate gives many classes: {summary}");
     let provenance = query(&data, "SELECT ingest_params->'classifier'->>'name' FROM dfbs.plates WHERE plateid = 'fbs7700'");
     assert_eq!(provenance, "dfbs-cnn");
+    // An ensemble's members (models/dfbs-classifier.json, training/ensemble.py) are recorded too.
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let classifier: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed.join("dfbs-classifier.json")).unwrap()).unwrap();
+    let members = query(&data, "SELECT ingest_params->'classifier'->'members' FROM dfbs.plates WHERE plateid = 'fbs7700'");
+    match classifier.get("members") {
+        Some(expected) => assert_eq!(serde_json::from_str::<serde_json::Value>(&members).unwrap(), *expected, "{members}"),
+        None => assert_eq!(members, "", "a single network records no members"),
+    }
     // Subclasses (models/dfbs-subclass.onnx): every labelled spectrum of a published class has
     // one of its class's subclasses, with a probability; nothing else has a subclass.
-    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let subclass_model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed.join("dfbs-subclass.json")).unwrap()).unwrap();
     let groups = subclass_model["groups"].as_array().unwrap();
     let allowed: Vec<String> = groups

@@ -34,6 +34,11 @@ pub struct ModelInfo {
     /// pipeline's). Absent: [`BOX_EXTRACTION`], the models up to 1.5.0.
     #[serde(default = "box_extraction")]
     pub flux_extraction: String,
+    /// For an ensemble (training/ensemble.py: one graph averaging several networks), the
+    /// member networks as "name version"; empty for a single network. Each plate's provenance
+    /// records them.
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 fn box_extraction() -> String {
@@ -475,6 +480,9 @@ impl Classifier for OnnxClassifier {
             "version": self.info.version,
             "adapt_priors": self.adapt_from.is_some() && super::priors::can_adapt(classes.len()),
         });
+        if !self.info.members.is_empty() {
+            value["members"] = serde_json::json!(self.info.members);
+        }
         if let Some((_, info)) = &self.anomaly {
             value["anomaly_model"] = serde_json::json!({ "name": info.name, "version": info.version });
         }
