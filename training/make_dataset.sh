@@ -2,7 +2,7 @@
 # Builds the classifier's training and validation sets with our own simulator and our own
 # extraction (dfbs-vo export-cutouts), so training sees exactly what the pipeline produces.
 # Plate seeds: training 1001-1240 (TRAIN_PLATES, default 240: the plates of models 1.5.0 and 1.6.0; 13 min, 16 GB),
-# TRAIN_FIRST moves the first training seed (1121 with TRAIN_PLATES=120: the candidate member in
+# TRAIN_FIRST moves the first training seed (1121 and 1241 with TRAIN_PLATES=120: the candidate members in
 # training/README.md, trained on plates that 1.7.0 never saw);
 # validation 2001-2003 (VALIDATION_PLATES, default 3; train_subclass.py's model, 1.0.0, was validated
 # on 9: 2001-2009); the held-out evaluation plates use
