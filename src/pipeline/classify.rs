@@ -160,11 +160,12 @@ fn session(environment: &ort::environment::Environment, path: &Path, threads: us
     if !path.is_file() {
         return Err(ClassifyError::Model(path.to_path_buf(), "no such file (train one with training/train.py)".into()));
     }
+    // The builder's own errors (ort::Error<SessionBuilder>) convert into ort::Error.
     let error = |e: ort::Error| ClassifyError::Model(path.to_path_buf(), e.to_string());
     Session::builder(environment)
         .map_err(error)?
         .with_intra_threads(threads.max(1))
-        .map_err(|e| ClassifyError::Model(path.to_path_buf(), e.to_string()))?
+        .map_err(|e| error(e.into()))?
         // The classifier, anomaly and subclass sessions run one after another on each batch, each
         // with its own pool of intra-op threads. A pool's threads spin for a while after its run
         // (ONNX Runtime's default), and on a machine with as many cores as threads they take the
@@ -172,7 +173,7 @@ fn session(environment: &ort::environment::Environment, path: &Path, threads: us
         // 1.8.0, anomaly and subclass models, batches of 256) ran 2,250 spectra/s spinning and
         // 3,040 without, back to back (2026-12-08).
         .with_intra_op_spinning(false)
-        .map_err(|e| ClassifyError::Model(path.to_path_buf(), e.to_string()))?
+        .map_err(|e| error(e.into()))?
         .commit_from_file(path)
         .map_err(error)
 }
