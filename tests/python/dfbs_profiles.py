@@ -12,7 +12,12 @@ Every metric is defined on a profile given as (intensity per pixel, wavelength p
   (estimated beyond the red cut-off, > 705 nm, where there is no signal);
 - gap_nm / gap_depth: wavelength of the minimum of the 3-pixel running mean between 470 and
   530 nm, and that minimum over the red peak level (mean of 640-675 nm);
-- blue_red: mean of 435-460 nm over the mean of 640-675 nm.
+- blue_red: mean of 435-460 nm over the mean of 640-675 nm;
+- red_snr: the red peak level (mean of 640-675 nm) over the noise of one pixel beyond the
+  cut-off (1.4826 x the median absolute deviation beyond 705 nm): the signal-to-noise per pixel
+  that decides how well a faint spectrum can be classified. Compared at the faint end only
+  ([`faint_red_snr`]): the real extraction's box width is not published (a box of w columns
+  scales the noise as sqrt(w)), so agreement within a factor 1.5 is what it can show.
 """
 
 import glob
@@ -86,6 +91,7 @@ def metrics(intensity, wavelength):
         "red_border_offset": red_border_offset,
         "length": length,
         "noise": noise,
+        "red_snr": red / noise if noise > 0 else float("nan"),
     }
 
 
@@ -118,6 +124,17 @@ def summarise(rows):
         values = np.array([r[key] for r in rows if math.isfinite(r[key])])
         out[key] = (float(np.median(values)), float(np.percentile(values, 25)), float(np.percentile(values, 75)))
     return out
+
+
+# The faint end, where the classes overlap in noise (models/README.md): the real spectra of
+# fbs1163 from here on are 11, most of them flagged U.
+FAINT_MAG_B = 15.5
+
+
+def faint_red_snr(rows):
+    """Median red-peak signal-to-noise per pixel of the rows at B >= FAINT_MAG_B, and their count."""
+    values = [r["red_snr"] for r in rows if r["mag"] >= FAINT_MAG_B and math.isfinite(r["red_snr"])]
+    return float(np.median(values)), len(values)
 
 
 def magnitude_matched(real_rows, sim_rows, per_real=5):
