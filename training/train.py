@@ -91,8 +91,9 @@ class Classifier(nn.Module):
     per row, so the wavelength of a feature is not pooled away) and the 1D spectrum, which
     carries the finer wavelength detail (34 positions of 4 bins, 64 channels)."""
 
-    def __init__(self, classes=len(CLASSES), image_channels=(8, 16, 32, 32), spectrum_channels=(32, 64, 64)):
+    def __init__(self, classes=len(CLASSES), image_channels=(8, 16, 32, 32), spectrum_channels=(32, 64, 64), redshift_output=False):
         super().__init__()
+        self.classes = classes
         c1, c2, c3, c4 = image_channels
         s1, s2, s3 = spectrum_channels
         self.image = nn.Sequential(
@@ -107,13 +108,18 @@ class Classifier(nn.Module):
             nn.Conv1d(s2, s3, 3, padding=1), nn.BatchNorm1d(s3), nn.ReLU(),
         )
         self.head = nn.Sequential(
-            nn.Linear(c4 * 18 + s3 * 34, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, classes)
+            nn.Linear(c4 * 18 + s3 * 34, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, classes + int(redshift_output))
         )
 
-    def forward(self, cutout, flux):
+    def forward(self, cutout, flux, with_redshift=False):
+        """Class logits; with `with_redshift` (a model built with `redshift_output`, trial
+        --redshift-weight) also the auxiliary ln(1 + z) estimate."""
         image = self.image(cutout).amax(dim=3)  # max over columns: [N, 32, 18]
         spectrum = self.spectrum(flux.unsqueeze(1))
-        return self.head(torch.cat([image.flatten(1), spectrum.flatten(1)], dim=1))
+        out = self.head(torch.cat([image.flatten(1), spectrum.flatten(1)], dim=1))
+        if with_redshift:
+            return out[:, :self.classes], out[:, self.classes]
+        return out[:, :self.classes]
 
 
 class Calibrated(nn.Module):
@@ -259,6 +265,12 @@ def main():
                         help="keep an exponential moving average of the weights over about this many epochs (decay 1 - 1/(epochs x batches per epoch) per batch), and validate and export it (0: off)")
     parser.add_argument("--image-channels", default="8,16,32,32", help="channels of the four 2D convolutions (trials)")
     parser.add_argument("--spectrum-channels", default="32,64,64", help="channels of the three 1D convolutions (trials)")
+    parser.add_argument("--redshift-weight", type=float, default=0.0,
+                        help="trial: an auxiliary output regressing ln(1 + z) of the galaxies and quasars (labels.csv's redshift "
+                             "column, export-cutouts since 2026-12-08), its Huber loss weighted by this (0: off); the exported model "
+                             "keeps only the class probabilities")
+    parser.add_argument("--faint-weight", type=float, default=1.0,
+                        help="trial: the training loss of spectra fainter than B 17.5 (the acceptance's cut) is multiplied by this")
     parser.add_argument("--teacher", help="distillation: a .npy of teacher probabilities [N, 10] for the training set, in the order of "
                         "train/labels.csv (score_models.py --save-average); they answer to the uniform class prior, as this "
                         "model's do")
@@ -277,6 +289,14 @@ def main():
         if teacher.shape != (len(train[2]), len(CLASSES)):
             raise SystemExit(f"{args.teacher}: shape {teacher.shape}, the training set needs ({len(train[2])}, {len(CLASSES)})")
         train = train + (teacher,)  # filtered with the rest below
+    redshift_index = None
+    if args.redshift_weight:
+        with open(os.path.join(args.data, "train", "labels.csv")) as f:
+            rows = list(csv.DictReader(f))
+        if "redshift" not in rows[0]:
+            raise SystemExit(f"{args.data}/train/labels.csv has no redshift column: export the set again (dfbs-vo export-cutouts)")
+        redshift_index = len(train)
+        train = train + (np.array([float(r["redshift"]) if r["redshift"] else np.nan for r in rows], dtype=np.float32),)
     if args.train_plates:
         keep = np.isin(train[3], sorted(set(train[3].tolist()))[:args.train_plates])
         train = tuple(part[keep] for part in train)
@@ -296,7 +316,8 @@ def main():
     weights = torch.tensor(counts.sum() / np.maximum(counts, 1) / len(CLASSES), dtype=torch.float32)
 
     channels = lambda text: tuple(int(c) for c in text.split(","))
-    model = Classifier(image_channels=channels(args.image_channels), spectrum_channels=channels(args.spectrum_channels))
+    model = Classifier(image_channels=channels(args.image_channels), spectrum_channels=channels(args.spectrum_channels),
+                       redshift_output=args.redshift_weight > 0)
     optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     steps_per_epoch = (len(train[2]) + 127) // 128
     if args.schedule == "cosine":
@@ -319,18 +340,36 @@ def main():
     best = (float("inf"), None, 0)
     cut_t, flux_t, lab_t = torch.from_numpy(train[0]).unsqueeze(1), torch.from_numpy(train[1]), torch.from_numpy(train[2])
     teacher_t = torch.from_numpy(train[5]) if args.teacher else None
+    redshift_t = torch.from_numpy(train[redshift_index]) if redshift_index is not None else None
+    faint_t = torch.from_numpy(np.where(train[4] > 17.5, args.faint_weight, 1.0).astype(np.float32)) if args.faint_weight != 1.0 else None
     history = []
     training_started = time.time()
     for epoch in range(args.epochs):
         started = time.time()
         model.train()
         order = torch.randperm(len(lab_t), generator=generator)
-        total = 0.0
+        total, auxiliary_total = 0.0, 0.0
         for i in range(0, len(order), 128):
             index = order[i:i + 128]
             cutout, flux = augment(cut_t[index], flux_t[index], generator)
-            logits = model(cutout, flux)
-            loss = F.cross_entropy(logits, lab_t[index], weight=weights, label_smoothing=args.label_smoothing)
+            if redshift_t is not None:
+                logits, log1pz = model(cutout, flux, with_redshift=True)
+            else:
+                logits = model(cutout, flux)
+            if faint_t is not None:
+                # The class-weighted mean, as cross_entropy's, with each example's weight scaled.
+                per_example = F.cross_entropy(logits, lab_t[index], weight=weights, label_smoothing=args.label_smoothing, reduction="none")
+                example_weights = weights[lab_t[index]] * faint_t[index]
+                loss = (per_example * faint_t[index]).sum() / example_weights.sum()
+            else:
+                loss = F.cross_entropy(logits, lab_t[index], weight=weights, label_smoothing=args.label_smoothing)
+            if redshift_t is not None:
+                target = redshift_t[index]
+                known = torch.isfinite(target)
+                if bool(known.any()):
+                    auxiliary = F.smooth_l1_loss(log1pz[known], torch.log1p(target[known]), beta=0.1)
+                    loss = loss + args.redshift_weight * auxiliary
+                    auxiliary_total += float(auxiliary.detach()) * int(known.sum())
             if teacher_t is not None:
                 loss = (1 - args.teacher_weight) * loss + args.teacher_weight * soft_cross_entropy(
                     logits, teacher_t[index], weights[lab_t[index]])
@@ -348,7 +387,8 @@ def main():
         if args.schedule == "plateau":
             scheduler.step(val_loss)
         history.append({"epoch": epoch + 1, "train_loss": total / len(order), "val_loss": val_loss, "val_accuracy": accuracy})
-        print(f"epoch {epoch + 1}: train loss {total / len(order):.4f}, validation loss {val_loss:.4f}, accuracy {accuracy:.4f} ({time.time() - started:.0f} s)", flush=True)
+        auxiliary_note = f", redshift loss {auxiliary_total / max(int(torch.isfinite(redshift_t).sum()), 1):.4f}" if redshift_t is not None else ""
+        print(f"epoch {epoch + 1}: train loss {total / len(order):.4f}{auxiliary_note}, validation loss {val_loss:.4f}, accuracy {accuracy:.4f} ({time.time() - started:.0f} s)", flush=True)
         if val_loss < best[0]:
             best = (val_loss, {k: v.clone() for k, v in evaluated.state_dict().items()}, epoch + 1)
         elif epoch + 1 - best[2] >= args.patience:

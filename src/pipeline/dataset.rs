@@ -165,7 +165,7 @@ impl TrainingSet {
     pub fn create(dir: &Path) -> std::io::Result<TrainingSet> {
         std::fs::create_dir_all(dir)?;
         let mut labels = BufWriter::new(File::create(dir.join("labels.csv"))?);
-        writeln!(labels, "row,plate,truth_id,class,subclass,mag_b,quality,snr,x,y,match_px")?;
+        writeln!(labels, "row,plate,truth_id,class,subclass,mag_b,quality,snr,x,y,match_px,redshift")?;
         let description = serde_json::json!({
             "pipeline_version": super::ingest::PIPELINE_VERSION,
             "flux_extraction": super::extract::FLUX_EXTRACTION,
@@ -209,9 +209,10 @@ impl TrainingSet {
                 Some(o) => (o.id.as_str(), o.class.as_str(), o.subclass.as_str(), format!("{}", o.mag_b), format!("{:.3}", (detection.x - o.x).hypot(detection.y - o.y))),
                 None => ("", "none", "", String::new(), String::new()),
             };
+            let redshift = object.and_then(|o| o.redshift).map_or(String::new(), |z| format!("{z}"));
             writeln!(
                 self.labels,
-                "{},{},{},{},{},{},{},{},{:.2},{:.2},{}",
+                "{},{},{},{},{},{},{},{},{:.2},{:.2},{},{}",
                 self.rows,
                 plate,
                 id,
@@ -222,7 +223,8 @@ impl TrainingSet {
                 detection.snr,
                 detection.x,
                 detection.y,
-                distance
+                distance,
+                redshift
             )
             .map_err(io)?;
             self.rows += 1;

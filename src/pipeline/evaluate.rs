@@ -29,6 +29,8 @@ pub struct TruthObject {
     pub visible: bool,
     pub overlaps: bool,
     pub clipped: bool,
+    /// Galaxies' and quasars' redshift; None for stars (an empty field).
+    pub redshift: Option<f64>,
 }
 
 /// One defect's bounding box (a row of `*.defects.csv`).
@@ -139,6 +141,10 @@ pub fn read_truth_csv(text: &str) -> Result<Vec<TruthObject>, String> {
                 visible: field(row, "visible")? == "true",
                 overlaps: field(row, "overlaps")? == "true",
                 clipped: field(row, "clipped")? == "true",
+                redshift: match field(row, "redshift")? {
+                    "" => None,
+                    _ => Some(number(row, "redshift")?),
+                },
             })
         })
         .collect()
@@ -851,6 +857,7 @@ mod tests {
             visible: true,
             overlaps: false,
             clipped: false,
+            redshift: None,
         }
     }
 
@@ -979,10 +986,12 @@ mod tests {
     #[test]
     fn reads_the_simulators_csv() {
         let text = "id,plate,ra,dec,class,subclass,mag_b,mag_r,redshift,x,y,bbox_xmin,bbox_ymin,bbox_xmax,bbox_ymax,visible,overlaps,clipped,extent\n\
-                    fbs5001-000001,fbs5001,1.5,2.5,star,G2,17.594,16.776,,1.0,2.0,1,2,3,4,true,false,false,0\n";
+                    fbs5001-000001,fbs5001,1.5,2.5,star,G2,17.594,16.776,,1.0,2.0,1,2,3,4,true,false,false,0\n\
+                    fbs5001-000002,fbs5001,1.6,2.5,qso,QSO,17.894,17.696,1.938,5.0,6.0,,,,,false,false,false,0\n";
         let rows = read_truth_csv(text).unwrap();
         assert_eq!(rows[0].class, "star");
         assert!(rows[0].visible && !rows[0].overlaps);
+        assert_eq!((rows[0].redshift, rows[1].redshift), (None, Some(1.938)));
         assert!(read_truth_csv("id,ra\nx,1\n").unwrap_err().contains("no column"));
     }
 }
