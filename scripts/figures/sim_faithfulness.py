@@ -74,10 +74,16 @@ def main():
     ax.scatter([r["mag"] for r in matched], [r["red_snr"] for r in matched], color="tab:red", s=6, alpha=0.5,
                label="simulated (magnitude-matched)")
     (real_snr, n_real), (sim_snr, n_sim) = profiles.faint_red_snr(real_rows), profiles.faint_red_snr(matched)
+    slopes = []
+    for rows, colour in ((real_rows, "black"), (matched, "tab:red")):
+        slope, intercept = profiles.red_snr_slope(rows)
+        b = np.array([13.0, 17.1])
+        ax.plot(b, 10 ** (intercept + slope * b), color=colour, lw=1)
+        slopes.append(slope)
     ax.set_yscale("log")
     ax.axvline(profiles.FAINT_MAG_B, color="grey", lw=0.5)
     ax.set_title(f"red peak S/N per pixel; B >= {profiles.FAINT_MAG_B}: median real {real_snr:.1f} ({n_real}),\n"
-                 f"simulated {sim_snr:.1f} ({n_sim})", fontsize=9)
+                 f"simulated {sim_snr:.1f} ({n_sim}); slope real {slopes[0]:.2f}, simulated {slopes[1]:.2f} dex/mag", fontsize=9)
     ax.set_xlabel("B (mag)")
     ax.legend(fontsize=8)
     axes[0][3].axis("off")

@@ -137,6 +137,17 @@ def faint_red_snr(rows):
     return float(np.median(values)), len(values)
 
 
+def red_snr_slope(rows, low=13.0, high=17.1):
+    """Theil-Sen slope of log10(red_snr) against B over low <= B < high (dex per magnitude) and
+    the intercept: -0.4 where the signal is linear in the light and the noise is the sky's."""
+    rows = [r for r in rows if low <= r["mag"] < high and math.isfinite(r["red_snr"]) and r["red_snr"] > 0]
+    x = np.array([r["mag"] for r in rows])
+    y = np.log10([r["red_snr"] for r in rows])
+    slopes = [(y[j] - y[i]) / (x[j] - x[i]) for i in range(len(x)) for j in range(i + 1, len(x)) if x[j] != x[i]]
+    slope = float(np.median(slopes))
+    return slope, float(np.median(y - slope * x))
+
+
 def magnitude_matched(real_rows, sim_rows, per_real=5):
     """For each real spectrum, the `per_real` simulated ones closest in B magnitude (each
     simulated spectrum used once): the comparison sample of similar magnitudes."""
