@@ -160,16 +160,16 @@ MAGNITUDE_EDGES = [16.0, 16.5, 17.0, 17.5, 18.0, 18.5]
 
 
 def f1_and_recall_by_class(predicted, labels, selection=None):
-    """Each class's F1 and recall among the selected rows (all rows when None)."""
-    if selection is None:
-        selection = np.ones(len(labels), dtype=bool)
+    """Each class's F1 and recall among the selected rows (all rows when None); `selection` may
+    also weight the rows (floats; snr_whatif.py)."""
+    weight = np.ones(len(labels)) if selection is None else np.asarray(selection, dtype=float)
     f1, recall = [], []
     for c in range(len(CLASSES)):
-        tp = ((predicted == c) & (labels == c) & selection).sum()
-        fp = ((predicted == c) & (labels != c) & selection).sum()
-        fn = ((predicted != c) & (labels == c) & selection).sum()
-        f1.append(float(2 * tp / max(2 * tp + fp + fn, 1)))
-        recall.append(float(tp / max(tp + fn, 1)))
+        tp = weight[(predicted == c) & (labels == c)].sum()
+        fp = weight[(predicted == c) & (labels != c)].sum()
+        fn = weight[(predicted != c) & (labels == c)].sum()
+        f1.append(float(2 * tp / (2 * tp + fp + fn)) if 2 * tp + fp + fn > 0 else 0.0)
+        recall.append(float(tp / (tp + fn)) if tp + fn > 0 else 0.0)
     return f1, recall
 
 
