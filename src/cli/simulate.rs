@@ -49,11 +49,6 @@ pub struct SimulateArgs {
     /// headers do not record it.
     #[arg(long, default_value_t = 1.0)]
     grain_scale: f64,
-    /// Give the characteristic curve a toe below this exposure (default 0: none; the plate
-    /// limit keeps its meaning). For studies of the faint end's signal-to-noise only; the
-    /// plates' headers do not record it.
-    #[arg(long, default_value_t = 0.0)]
-    toe: f64,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -92,9 +87,6 @@ pub fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
     if !(0.0..=10.0).contains(&args.grain_scale) {
         anyhow::bail!("--grain-scale must be between 0 and 10; got {}", args.grain_scale);
     }
-    if !(0.0..=3.0).contains(&args.toe) {
-        anyhow::bail!("--toe must be an exposure between 0 and 1; got {}", args.toe);
-    }
     let options = SimulateOptions {
         out: args.out.clone(),
         plates: args.plates,
@@ -109,7 +101,6 @@ pub fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         red_end,
         anomalies: args.anomalies,
         grain_scale: args.grain_scale,
-        toe: args.toe,
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let started = std::time::Instant::now();

@@ -62,8 +62,6 @@ pub struct SimulateOptions {
     pub anomalies: usize,
     /// Factor on the grain noise (1: the survey's; smaller for studies of noise-free spectra).
     pub grain_scale: f64,
-    /// E_t of a toe of the characteristic curve (0: none, the default; population::curve_exposure).
-    pub toe: f64,
     /// Show progress bars.
     pub progress: bool,
 }
@@ -84,7 +82,6 @@ impl Default for SimulateOptions {
             red_end: RedEnd::PlusY,
             anomalies: 0,
             grain_scale: 1.0,
-            toe: 0.0,
             progress: false,
         }
     }

@@ -76,8 +76,6 @@ pub struct PlateSpec {
     pub vignetting: f64,
     /// Pixels from the catalogue position to the 690 nm point, toward the red.
     pub anchor_offset_px: f64,
-    /// E_t of the characteristic curve's toe (population::curve_exposure); 0: none.
-    pub toe_exposure: f64,
     pub red_end: RedEnd,
     pub seed: u64,
 }
@@ -168,7 +166,6 @@ impl PlateSpec {
             sky_gradient: [rng.gauss(0.0, 0.006), rng.gauss(0.0, 0.006)],
             vignetting: rng.range(0.08, 0.18),
             anchor_offset_px: 8.0,
-            toe_exposure: options.toe,
             red_end: options.red_end,
             seed: options.seed,
         }

@@ -21,24 +21,6 @@ pub const GRAIN: f64 = 0.040;
 /// Saturation density above fog of the characteristic curve D = D_SAT (1 - exp(-E)).
 pub const D_SAT: f64 = 1.9;
 
-/// The characteristic curve's exposure term f(E) in D = fog + D_SAT (1 − e^(−f(E))):
-/// f(E) = E² / (E + E_t), with a toe below E_t (the response of the faintest exposures grows
-/// as E², as an emulsion's does near fog) and linear (f = E − E_t) far above it; f = E when
-/// `toe` E_t is 0, the default (`dfbs-vo simulate --toe`, a study option: docs/sim-faithfulness.png
-/// shows real spectra gaining signal-to-noise with brightness faster than a linear toe-less
-/// curve gives).
-pub fn curve_exposure(e: f64, toe: f64) -> f64 {
-    if toe > 1.0 { return e.max(0.0).powf(toe); } // trial: a power law
-    if toe > 0.0 { e * e / (e + toe) } else { e }
-}
-
-/// dD/dE of the characteristic curve at exposure `e`: D_SAT e^(−f(E)) f′(E), with
-/// f′(E) = 1 − (E_t / (E + E_t))².
-pub fn density_gradient(e: f64, toe: f64) -> f64 {
-    let slope = if toe > 1.0 { toe * e.max(1e-12).powf(toe - 1.0) } else if toe > 0.0 { 1.0 - (toe / (e + toe)).powi(2) } else { 1.0 };
-    D_SAT * (-curve_exposure(e, toe)).exp() * slope
-}
-
 /// The class proportions of `--mix realistic`: ordinary stars dominate, PN and M are rare
 /// [inferred from the application's counts and the known space densities at |b| > 15 deg
 /// down to B ≈ 18: the classifier counts of DFBS.md are inflated by misclassification].
@@ -170,21 +152,18 @@ fn draw_magnitude(rng: &mut SimRng, bright: f64, faint: f64, slope: f64) -> f64 
 /// Exposure per row at the red peak (response 1) of an ordinary star at the plate limit: such
 /// that the peak pixel of its trace is 3.5 σ of the sky's grain noise above the sky.
 fn limit_row_exposure(plate: &PlateSpec) -> f64 {
-    let sky_e = sky_exposure(plate.sky_density, plate.toe_exposure);
+    let sky_e = sky_exposure(plate.sky_density);
     let sigma_sky = GRAIN * (plate.fog_density + plate.sky_density).sqrt();
-    let delta_e = 3.5 * sigma_sky / density_gradient(sky_e, plate.toe_exposure);
+    let delta_e = 3.5 * sigma_sky / (D_SAT * (-sky_e).exp());
     // The peak pixel of a Gaussian trace holds about this fraction of the row's exposure.
     let sigma = plate.seeing_fwhm_px / 2.3548;
     let peak_fraction = erf(0.5 / (std::f64::consts::SQRT_2 * sigma));
     delta_e / peak_fraction
 }
 
-/// Exposure (in units of the characteristic curve) that gives the sky density `density`: the
-/// root E >= 0 of f(E) = F = −ln(1 − density / D_SAT), E = (F + √(F² + 4 F E_t)) / 2.
-pub fn sky_exposure(density: f64, toe: f64) -> f64 {
-    let f = -(1.0 - density / D_SAT).ln();
-    if toe > 1.0 { return f.powf(1.0 / toe); }
-    if toe > 0.0 { 0.5 * (f + (f * f + 4.0 * f * toe).sqrt()) } else { f }
+/// Exposure (in units of the characteristic curve) that gives the sky density `density`.
+pub fn sky_exposure(density: f64) -> f64 {
+    -(1.0 - density / D_SAT).ln()
 }
 
 /// Error function, Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
@@ -308,7 +287,7 @@ pub(crate) fn place_object(plate: &PlateSpec, number: u32, template: Template, m
     let limit_exposure = limit_row_exposure(plate);
     let sigma_seeing = plate.seeing_fwhm_px / 2.3548;
     let pixel_arcsec = plate.wcs.pixel_scale_arcsec();
-    let sky_e = sky_exposure(plate.sky_density, plate.toe_exposure);
+    let sky_e = sky_exposure(plate.sky_density);
     let sigma_sky = GRAIN * (plate.fog_density + plate.sky_density).sqrt();
     let (ra, dec) = plate.wcs.pixel_to_sky(x, y);
     let mag_r = mag_b - template_colour(&template);
@@ -342,7 +321,7 @@ pub(crate) fn place_object(plate: &PlateSpec, number: u32, template: Template, m
     };
     // Visible rows: peak pixel density above twice the sky's grain noise.
     let peak_fraction = erf(0.5 / (std::f64::consts::SQRT_2 * sigma_x));
-    let threshold = 2.0 * sigma_sky / density_gradient(sky_e, plate.toe_exposure) / peak_fraction;
+    let threshold = 2.0 * sigma_sky / (D_SAT * (-sky_e).exp()) / peak_fraction;
     let visible: Vec<usize> = object.profile.iter().enumerate().filter(|(_, e)| **e as f64 > threshold).map(|(i, _)| i).collect();
     if let (Some(&first), Some(&last)) = (visible.first(), visible.last()) {
         let s = plate.red_end.sign();

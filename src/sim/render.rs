@@ -7,7 +7,7 @@
 //! The physics, per pixel:
 //! 1. exposure E = (sky + Σ objects) × vignetting, in units of the characteristic curve;
 //! 2. photographic density D = fog + D_SAT · (1 − e^(−E)) (a saturating characteristic
-//!    curve; with `--toe`, E² / (E + E_t) in place of E, [`curve_exposure`]), plus dark defects (dust, hairs) or minus the emulsion of a scratch;
+//!    curve), plus dark defects (dust, hairs) or minus the emulsion of a scratch;
 //! 3. grain noise of σ = GRAIN · √D (Selwyn granularity);
 //! 4. the scanner sees transmission: value = 16383 · 10^(−D), so spectra are dark on a bright
 //!    background (clear plate about 14,000, DFBS.md), with the unexposed black corners of the
@@ -15,7 +15,7 @@
 
 use super::defects::{Defect, DefectKind};
 use super::plate::PlateSpec;
-use super::population::{curve_exposure, erf, sky_exposure, SimObject, D_SAT, GRAIN};
+use super::population::{erf, sky_exposure, SimObject, D_SAT, GRAIN};
 use super::random::{pixel_noise, plate_stream};
 
 /// Largest value of a 14-bit scan (DFBS.md: 0 dark to 16383 clear).
@@ -124,10 +124,9 @@ impl<'a> PlateScene<'a> {
                     continue;
                 }
                 let vignetting = self.vignetting(x, y);
-                let toe = self.plate.toe_exposure;
-                let sky = sky_exposure(self.sky_density(x, y), toe) * vignetting;
+                let sky = sky_exposure(self.sky_density(x, y)) * vignetting;
                 let e = sky + row_exposure[c] as f64 * vignetting;
-                let mut density = self.plate.fog_density + D_SAT * -(-curve_exposure(e, toe)).exp_m1();
+                let mut density = self.plate.fog_density + D_SAT * -(-e).exp_m1();
                 let defect = row_offset[c] as f64;
                 if defect < 0.0 {
                     // A scratch removes the emulsion: what is left is the base's own fog.
