@@ -141,9 +141,9 @@ pub fn read_truth_csv(text: &str) -> Result<Vec<TruthObject>, String> {
                 visible: field(row, "visible")? == "true",
                 overlaps: field(row, "overlaps")? == "true",
                 clipped: field(row, "clipped")? == "true",
-                redshift: match field(row, "redshift")? {
-                    "" => None,
-                    _ => Some(number(row, "redshift")?),
+                redshift: match row.get("redshift").map(String::as_str) {
+                    None | Some("") => None,
+                    Some(_) => Some(number(row, "redshift")?),
                 },
             })
         })
