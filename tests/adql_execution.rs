@@ -190,6 +190,12 @@ async fn aggregates_grouping_and_ordering() {
     assert_eq!(column("SELECT TOP 2 specid FROM dfbs.spectra ORDER BY specid OFFSET 1").await, vec!["fbs0001-s2", "fbs0001-s3"]);
     assert_eq!(column("SELECT TOP 0 specid FROM dfbs.spectra").await.len(), 0);
     assert_eq!(column("SELECT plate FROM dfbs.spectra GROUP BY plate ORDER BY COUNT(*) DESC").await, vec!["fbs0001", "fbs0002"]);
+    // NULLs sort last in both directions (PostgreSQL would put them first for DESC), so that
+    // TOP n ... ORDER BY x DESC returns values.
+    assert_eq!(column("SELECT TOP 1 specid FROM dfbs.spectra ORDER BY magb DESC").await, vec!["fbs0001-s4"]);
+    assert_eq!(column("SELECT TOP 1 magb FROM dfbs.spectra ORDER BY 1 DESC").await, vec!["18"]);
+    assert_eq!(column("SELECT magb FROM dfbs.spectra UNION SELECT magb FROM dfbs.spectra ORDER BY 1 DESC").await.last().map(String::as_str), Some("NULL"));
+    assert_eq!(column("SELECT TOP 1 specid FROM dfbs.spectra ORDER BY magb ASC").await, vec!["fbs0002-s5"]);
 }
 
 #[tokio::test]

@@ -746,9 +746,14 @@ fn set_operator_name(op: SetOperator) -> &'static str {
     }
 }
 
+/// The SQL of a sort direction. NULLs sort last either way: ADQL 2.1's ORDER BY grammar has no
+/// NULLS FIRST / LAST and leaves their place open, as SQL-92 does, and PostgreSQL's default for DESC is
+/// NULLS FIRST, which would put every spectrum without an anomaly score or a magnitude ahead of
+/// the values a `TOP n ... ORDER BY anomaly_score DESC` asks for. Ascending needs nothing:
+/// PostgreSQL sorts NULLs last there already.
 fn direction(direction: Option<SortDirection>) -> &'static str {
     match direction {
-        Some(SortDirection::Desc) => " DESC",
+        Some(SortDirection::Desc) => " DESC NULLS LAST",
         Some(SortDirection::Asc) => " ASC",
         None => "",
     }
